@@ -1,0 +1,9 @@
+# One warning list for the project's own code (tests get a slightly looser set).
+set(EDS_COMMON_WARNINGS
+    -Wall -Wextra -Werror -Wcast-qual -Wnon-virtual-dtor -Wmissing-declarations -Wvla
+    -Wshadow -Wformat=2 -Wundef -Wpointer-arith)
+set(EDS_DEFAULT_COPTS ${EDS_COMMON_WARNINGS} -Wconversion -Wsign-conversion)
+set(EDS_TEST_COPTS ${EDS_COMMON_WARNINGS} -Wno-missing-declarations)
+if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  list(APPEND EDS_DEFAULT_COPTS -Wthread-safety)
+endif()
