@@ -1,0 +1,67 @@
+// Column families and key layouts of the store (docs/formats/record.md).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/encoding.h"
+
+namespace eds::storage::internal {
+
+enum class Cf : int { kDefault = 0, kRecords = 1, kKeys = 2, kAudit = 3, kMeta = 4 };
+inline constexpr std::array<const char*, 5> kCfNames = {"default", "records", "keys", "audit",
+                                                        "meta"};
+
+// keys CF
+inline constexpr std::string_view kMasterKeyIdKey = "m";
+inline constexpr std::string_view kNextPatientKey = "n";
+inline constexpr std::string_view kIndexSecretKey = "s/index";
+inline constexpr std::string_view kAuditSecretKey = "s/audit";
+inline constexpr std::string_view kDictSecretKey = "s/dict";
+inline std::string DataKeyKey(uint64_t patient_no) {
+  std::string k = "p";
+  PutBigEndian64(k, patient_no);
+  return k;
+}
+inline std::string PatientIndexKey(std::string_view hashed_pseudonym) {
+  return "h" + std::string(hashed_pseudonym);
+}
+inline std::string DataKeyContext(uint64_t patient_no) {
+  std::string c = "eds data key v1:";
+  PutBigEndian64(c, patient_no);
+  return c;
+}
+inline std::string SecretContext(std::string_view name) {
+  return "eds store secret v1:" + std::string(name);
+}
+
+// records CF: patient number (8, big-endian) || keyed hash of the logical id (16)
+inline constexpr size_t kRecordKeySize = 24;
+inline std::string RecordKey(uint64_t patient_no, std::string_view hashed_logical_id) {
+  std::string k;
+  PutBigEndian64(k, patient_no);
+  k += hashed_logical_id;
+  return k;
+}
+
+// audit CF: sequence number (8, big-endian)
+inline std::string AuditKey(uint64_t seq) {
+  std::string k;
+  PutBigEndian64(k, seq);
+  return k;
+}
+
+// meta CF
+inline constexpr std::string_view kFormatKey = "format";
+inline constexpr std::string_view kAuditHeadKey = "audit/head";  // seq (8) || hash (32)
+inline constexpr std::string_view kDictCurrentKey = "dict/current";
+inline std::string DictKey(uint32_t id) {
+  std::string k = "dict/";
+  PutBigEndian32(k, id);
+  return k;
+}
+inline constexpr std::string_view kBackupPrefix = "backup/";
+
+}  // namespace eds::storage::internal

@@ -1,0 +1,68 @@
+// Store::Impl: the state behind Store, shared by store.cc, store_keys.cc and backup.cc.
+#pragma once
+
+#include <rocksdb/db.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/mutex.h"
+#include "storage/audit_log.h"
+#include "storage/key_ring.h"
+#include "storage/record_codec.h"
+#include "storage/store.h"
+#include "storage/internal/write_queue.h"
+
+namespace eds::storage {
+
+Status FromRocksStatus(const rocksdb::Status& s, std::string_view what);
+
+struct Store::Impl {
+  ~Impl();  // closes the database when still open (also after a failed open)
+  StoreOptions options;
+  Clock* clock = nullptr;
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // indexed by internal::Cf
+  std::unique_ptr<RecordCodec> codec;
+  std::unique_ptr<AuditChain> chain;
+  std::unique_ptr<internal::WriteQueue> queue;
+
+  // Store secrets, unwrapped at open.
+  std::unique_ptr<SecretKey> index_key;  // keyed hashes of pseudonyms and logical ids
+  std::unique_ptr<SecretKey> dict_key;   // seals zstd dictionaries (they hold record fragments)
+
+  // Key state. ring and the caches change under key_mu (rotation, erasure, new patients).
+  Mutex key_mu;
+  std::unique_ptr<KeyRing> ring EDS_GUARDED_BY(key_mu);
+  std::unordered_map<std::string, uint64_t> patient_cache EDS_GUARDED_BY(key_mu);
+  std::unordered_map<uint64_t, std::shared_ptr<const SecretKey>> dek_cache EDS_GUARDED_BY(key_mu);
+
+  // Dictionary training runs once in the background when enough records exist.
+  std::atomic<bool> training{false};
+  std::atomic<uint64_t> writes_since_check{0};
+  std::thread trainer;
+
+  rocksdb::ColumnFamilyHandle* cf(internal::Cf c) const { return handles[static_cast<size_t>(c)]; }
+  Result<std::optional<std::string>> Get(internal::Cf c, std::string_view key);
+
+  std::string HashPseudonym(std::string_view patient) const;
+  std::string HashLogicalId(std::string_view logical_id) const;
+  // Patient number for a pseudonym (empty pseudonym = 0); creates the patient and its data key
+  // (durably) when `create`, else kNotFound.
+  Result<uint64_t> ResolvePatient(std::string_view patient, bool create);
+  Result<std::shared_ptr<const SecretKey>> DataKey(uint64_t patient_no);
+
+  void MaybeTrainDictionary();
+  Status TrainDictionaryNow();
+  Status LoadDictionaries();
+  // Flushes every column family and compacts so deleted values leave the files.
+  Status PurgeDeleted(internal::Cf c, const std::string& begin, const std::string& end);
+  ErasureReport ScrubBackups(const std::vector<internal::WriteOp>& ops);
+  void Close();
+};
+
+}  // namespace eds::storage

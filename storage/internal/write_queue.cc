@@ -1,0 +1,110 @@
+#include "storage/internal/write_queue.h"
+
+#include <rocksdb/write_batch.h>
+
+#include "common/encoding.h"
+
+namespace eds::storage::internal {
+namespace {
+
+// A group is capped so one leader does not hold followers hostage with a huge batch.
+constexpr size_t kMaxGroupBytes = 8 * 1024 * 1024;
+
+Status FromRocks(const rocksdb::Status& s) {
+  if (s.ok()) return OkStatus();
+  if (s.IsNoSpace()) return ResourceExhaustedError("store write failed: no space left on device");
+  if (s.IsIOError()) return UnavailableError("store write failed: " + s.ToString());
+  return InternalError("store write failed: " + s.ToString());
+}
+
+}  // namespace
+
+WriteQueue::WriteQueue(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
+                       const AuditChain* chain, Clock& clock, uint64_t next_seq, std::string head)
+    : db_(db), handles_(handles), chain_(chain), clock_(clock), next_seq_(next_seq),
+      head_(std::move(head)) {}
+
+uint64_t WriteQueue::audit_entries() {
+  MutexLock lock(mu_);
+  return next_seq_ - 1;
+}
+
+Status WriteQueue::Commit(std::vector<WriteOp> ops, std::vector<AuditEvent> events) {
+  Writer w;
+  w.ops = std::move(ops);
+  w.events = std::move(events);
+
+  MutexLock lock(mu_);
+  queue_.push_back(&w);
+  lock.Wait(cv_, [&]() EDS_REQUIRES(mu_) { return w.done || queue_.front() == &w; });
+  if (w.done) return w.status;
+
+  // Leader: take a group from the front of the queue.
+  std::vector<Writer*> group;
+  size_t bytes = 0;
+  for (Writer* q : queue_) {
+    size_t size = 0;
+    for (const auto& op : q->ops) size += op.key.size() + op.value.size();
+    if (!group.empty() && bytes + size > kMaxGroupBytes) break;
+    group.push_back(q);
+    bytes += size;
+  }
+  uint64_t seq = next_seq_;
+  std::string head = head_;
+
+  // The batch is built and written without the lock, so others can queue meanwhile; only the
+  // leader touches the chain state until it hands over.
+  mu_.Unlock();
+  rocksdb::WriteBatch batch;
+  const int64_t now_ms = UnixMillis(clock_.Now());
+  rocksdb::Status rs;
+  for (Writer* q : group) {
+    if (!rs.ok()) break;
+    for (const auto& op : q->ops) {
+      auto* cf = handles_[static_cast<size_t>(op.cf)];
+      switch (op.kind) {
+        case WriteOp::Kind::kPut: rs = batch.Put(cf, op.key, op.value); break;
+        case WriteOp::Kind::kDelete: rs = batch.Delete(cf, op.key); break;
+        case WriteOp::Kind::kDeleteRange: rs = batch.DeleteRange(cf, op.key, op.value); break;
+      }
+      if (!rs.ok()) break;
+    }
+    for (const auto& ev : q->events) {
+      if (!rs.ok()) break;
+      std::string hash;
+      const std::string value = chain_->Seal(seq, now_ms, ev, head, &hash);
+      rs = batch.Put(handles_[static_cast<size_t>(Cf::kAudit)], AuditKey(seq), value);
+      head = hash;
+      ++seq;
+    }
+  }
+  if (rs.ok() && seq != next_seq_) {
+    std::string head_value;
+    PutBigEndian64(head_value, seq - 1);
+    head_value += head;
+    rs = batch.Put(handles_[static_cast<size_t>(Cf::kMeta)], std::string(kAuditHeadKey), head_value);
+  }
+  if (rs.ok()) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    rs = db_->Write(wo, &batch);
+  }
+  const Status status = FromRocks(rs);
+  mu_.Lock();
+
+  if (status.ok()) {
+    next_seq_ = seq;
+    head_ = head;
+  }
+  for (Writer* q : group) {
+    queue_.pop_front();
+    if (q != &w) {
+      q->status = status;
+      q->done = true;
+    }
+  }
+  cv_.notify_all();
+  return status;
+}
+
+}  // namespace eds::storage::internal

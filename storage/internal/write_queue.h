@@ -1,0 +1,63 @@
+// WriteQueue: the store's single write path. Callers submit operations plus audit events; the
+// first waiting caller becomes the leader, merges every queued submission into one RocksDB
+// WriteBatch, appends the audit entries to the hash chain in queue order, and commits with one
+// fsync for the whole group (LevelDB's group commit). Thread-safe.
+#pragma once
+
+#include <rocksdb/db.h>
+
+#include <condition_variable>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/mutex.h"
+#include "common/status.h"
+#include "storage/audit_log.h"
+#include "storage/internal/column_families.h"
+
+namespace eds::storage::internal {
+
+struct WriteOp {
+  enum class Kind { kPut, kDelete, kDeleteRange };
+  Kind kind = Kind::kPut;
+  Cf cf = Cf::kRecords;
+  std::string key;
+  std::string value;  // the end key for kDeleteRange
+};
+
+class WriteQueue {
+ public:
+  // `db`, `handles` and `chain` must outlive the queue. `next_seq`/`head` continue the chain.
+  WriteQueue(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
+             const AuditChain* chain, Clock& clock, uint64_t next_seq, std::string head);
+
+  // Commits `ops` and one audit entry per event atomically; durable (synced) when OK.
+  Status Commit(std::vector<WriteOp> ops, std::vector<AuditEvent> events);
+
+  // Number of audit entries written so far.
+  uint64_t audit_entries();
+
+ private:
+  struct Writer {
+    std::vector<WriteOp> ops;
+    std::vector<AuditEvent> events;
+    Status status;
+    bool done = false;
+  };
+
+  rocksdb::DB* db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  const AuditChain* chain_;
+  Clock& clock_;
+
+  Mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Writer*> queue_ EDS_GUARDED_BY(mu_);
+  // Chain state: touched only by the current leader, read under mu_ for stats.
+  uint64_t next_seq_ EDS_GUARDED_BY(mu_);
+  std::string head_ EDS_GUARDED_BY(mu_);
+};
+
+}  // namespace eds::storage::internal

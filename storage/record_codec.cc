@@ -1,0 +1,231 @@
+#include "storage/record_codec.h"
+
+#include <sodium.h>
+#include <zdict.h>
+#include <zstd.h>
+
+#include <map>
+#include <mutex>
+#include <shared_mutex>
+
+#include "common/encoding.h"
+#include "common/status_macros.h"
+#include "storage/internal/record_format.h"
+
+namespace eds::storage {
+
+using internal::kRecordHeaderAuthenticated;
+using internal::kRecordHeaderSize;
+using internal::kRecordNonceSize;
+using internal::kRecordTagSize;
+using internal::RecordCompression;
+
+namespace {
+
+struct CCtxDeleter {
+  void operator()(ZSTD_CCtx* c) const { ZSTD_freeCCtx(c); }
+};
+struct DCtxDeleter {
+  void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
+};
+
+// zstd contexts are expensive to create and not thread-safe: one of each per thread.
+ZSTD_CCtx* ThreadCCtx() {
+  thread_local std::unique_ptr<ZSTD_CCtx, CCtxDeleter> ctx(ZSTD_createCCtx());
+  return ctx.get();
+}
+ZSTD_DCtx* ThreadDCtx() {
+  thread_local std::unique_ptr<ZSTD_DCtx, DCtxDeleter> ctx(ZSTD_createDCtx());
+  return ctx.get();
+}
+
+std::string AssociatedData(std::string_view header, std::string_view record_key) {
+  std::string ad(header.substr(0, kRecordHeaderAuthenticated));
+  ad += record_key;
+  return ad;
+}
+
+Status AuthenticationFailed() {
+  return DataLossError(
+      "record failed authentication: tampered, moved under another key, or wrong data key");
+}
+
+}  // namespace
+
+struct RecordCodec::Impl {
+  struct Dictionary {
+    ZSTD_CDict* cdict = nullptr;
+    ZSTD_DDict* ddict = nullptr;
+  };
+  RecordCodecOptions options;
+  mutable std::shared_mutex mu;
+  std::map<uint32_t, Dictionary> dictionaries;  // guarded by mu
+  uint32_t current = 0;                         // guarded by mu
+
+  ~Impl() {
+    for (auto& [id, d] : dictionaries) {
+      ZSTD_freeCDict(d.cdict);
+      ZSTD_freeDDict(d.ddict);
+    }
+  }
+};
+
+RecordCodec::RecordCodec(RecordCodecOptions options) : impl_(std::make_unique<Impl>()) {
+  EDS_CHECK(sodium_init() >= 0, "libsodium failed to initialise");
+  impl_->options = options;
+}
+
+RecordCodec::~RecordCodec() = default;
+
+Status RecordCodec::AddDictionary(uint32_t id, std::string_view dictionary, bool make_current) {
+  if (id == 0) return InvalidArgumentError("dictionary id 0 is reserved");
+  Impl::Dictionary d;
+  d.cdict = ZSTD_createCDict(dictionary.data(), dictionary.size(), impl_->options.compression_level);
+  d.ddict = ZSTD_createDDict(dictionary.data(), dictionary.size());
+  if (d.cdict == nullptr || d.ddict == nullptr) {
+    ZSTD_freeCDict(d.cdict);
+    ZSTD_freeDDict(d.ddict);
+    return DataLossError("zstd dictionary " + std::to_string(id) + " is unusable");
+  }
+  std::unique_lock lock(impl_->mu);
+  auto [it, inserted] = impl_->dictionaries.emplace(id, d);
+  if (!inserted) {
+    ZSTD_freeCDict(d.cdict);
+    ZSTD_freeDDict(d.ddict);
+  }
+  if (make_current) impl_->current = id;
+  return OkStatus();
+}
+
+uint32_t RecordCodec::current_dictionary() const {
+  std::shared_lock lock(impl_->mu);
+  return impl_->current;
+}
+
+Result<std::string> RecordCodec::Encode(std::string_view record_key, std::string_view plaintext,
+                                        const SecretKey& data_key) const {
+  if (plaintext.size() > impl_->options.max_record_bytes) {
+    return InvalidArgumentError("record of " + std::to_string(plaintext.size()) +
+                                " bytes is over the limit");
+  }
+  std::string compressed(ZSTD_compressBound(plaintext.size()), '\0');
+  uint32_t dict_id = 0;
+  size_t n = 0;
+  {
+    std::shared_lock lock(impl_->mu);
+    dict_id = impl_->current;
+    if (dict_id != 0) {
+      n = ZSTD_compress_usingCDict(ThreadCCtx(), compressed.data(), compressed.size(),
+                                   plaintext.data(), plaintext.size(),
+                                   impl_->dictionaries.at(dict_id).cdict);
+    }
+  }
+  if (dict_id == 0) {
+    n = ZSTD_compressCCtx(ThreadCCtx(), compressed.data(), compressed.size(), plaintext.data(),
+                          plaintext.size(), impl_->options.compression_level);
+  }
+  if (ZSTD_isError(n)) return InternalError(std::string("zstd: ") + ZSTD_getErrorName(n));
+
+  RecordCompression kind = dict_id != 0 ? RecordCompression::kZstdDictionary : RecordCompression::kZstd;
+  std::string_view body(compressed.data(), n);
+  if (n >= plaintext.size()) {  // compression did not pay
+    kind = RecordCompression::kNone;
+    dict_id = 0;
+    body = plaintext;
+  }
+
+  std::string out;
+  out.reserve(kRecordHeaderSize + body.size() + kRecordTagSize);
+  out.push_back(static_cast<char>(internal::kRecordFormatVersion));
+  out.push_back(static_cast<char>(kind));
+  PutBigEndian32(out, dict_id);
+  std::string nonce(kRecordNonceSize, '\0');
+  randombytes_buf(nonce.data(), nonce.size());
+  out += nonce;
+  const std::string ad = AssociatedData(out, record_key);
+  const size_t offset = out.size();
+  out.resize(offset + body.size() + kRecordTagSize);
+  unsigned long long clen = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(
+      reinterpret_cast<unsigned char*>(out.data() + offset), &clen,
+      reinterpret_cast<const unsigned char*>(body.data()), body.size(),
+      reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nullptr,
+      reinterpret_cast<const unsigned char*>(nonce.data()), data_key.data());
+  out.resize(offset + clen);
+  return out;
+}
+
+Result<std::string> RecordCodec::Decode(std::string_view record_key, std::string_view envelope,
+                                        const SecretKey& data_key) const {
+  if (envelope.size() < kRecordHeaderSize + kRecordTagSize) {
+    return DataLossError("record envelope is truncated");
+  }
+  if (static_cast<uint8_t>(envelope[0]) != internal::kRecordFormatVersion) {
+    return DataLossError("record envelope has unknown version " +
+                         std::to_string(static_cast<uint8_t>(envelope[0])));
+  }
+  const std::string ad = AssociatedData(envelope, record_key);
+  const std::string_view cipher = envelope.substr(kRecordHeaderSize);
+  std::string body(cipher.size() - kRecordTagSize, '\0');
+  unsigned long long mlen = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          reinterpret_cast<unsigned char*>(body.data()), &mlen, nullptr,
+          reinterpret_cast<const unsigned char*>(cipher.data()), cipher.size(),
+          reinterpret_cast<const unsigned char*>(ad.data()), ad.size(),
+          reinterpret_cast<const unsigned char*>(envelope.data() + kRecordHeaderAuthenticated),
+          data_key.data()) != 0) {
+    return AuthenticationFailed();
+  }
+  body.resize(mlen);
+
+  const auto kind = static_cast<RecordCompression>(envelope[1]);
+  if (kind == RecordCompression::kNone) return body;
+  if (kind != RecordCompression::kZstd && kind != RecordCompression::kZstdDictionary) {
+    return DataLossError("record envelope has unknown compression");
+  }
+  const unsigned long long size = ZSTD_getFrameContentSize(body.data(), body.size());
+  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
+      size > impl_->options.max_record_bytes) {
+    return DataLossError("record holds a bad zstd frame");
+  }
+  std::string plain(static_cast<size_t>(size), '\0');
+  size_t n = 0;
+  if (kind == RecordCompression::kZstdDictionary) {
+    const uint32_t dict_id = GetBigEndian32(envelope, 2);
+    std::shared_lock lock(impl_->mu);
+    auto it = impl_->dictionaries.find(dict_id);
+    if (it == impl_->dictionaries.end()) {
+      return DataLossError("record needs zstd dictionary " + std::to_string(dict_id) +
+                           ", which is not in the store");
+    }
+    n = ZSTD_decompress_usingDDict(ThreadDCtx(), plain.data(), plain.size(), body.data(),
+                                   body.size(), it->second.ddict);
+  } else {
+    n = ZSTD_decompressDCtx(ThreadDCtx(), plain.data(), plain.size(), body.data(), body.size());
+  }
+  if (ZSTD_isError(n) || n != plain.size()) return DataLossError("record zstd frame is corrupt");
+  return plain;
+}
+
+Result<std::string> RecordCodec::TrainDictionary(const std::vector<std::string>& samples,
+                                                 size_t capacity) {
+  std::string joined;
+  std::vector<size_t> sizes;
+  sizes.reserve(samples.size());
+  for (const auto& s : samples) {
+    joined += s;
+    sizes.push_back(s.size());
+  }
+  std::string dict(capacity, '\0');
+  const size_t n = ZDICT_trainFromBuffer(dict.data(), dict.size(), joined.data(), sizes.data(),
+                                         static_cast<unsigned>(sizes.size()));
+  sodium_memzero(joined.data(), joined.size());
+  if (ZDICT_isError(n)) {
+    return FailedPreconditionError(std::string("zstd dictionary training failed: ") +
+                                   ZDICT_getErrorName(n));
+  }
+  dict.resize(n);
+  return dict;
+}
+
+}  // namespace eds::storage

@@ -1,0 +1,307 @@
+#include "storage/store.h"
+
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <sodium.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "common/encoding.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "storage/internal/open_store.h"
+#include "storage/internal/store_impl.h"
+
+namespace eds::storage {
+
+using internal::Cf;
+using internal::WriteOp;
+
+Status FromRocksStatus(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return OkStatus();
+  const std::string msg = std::string(what) + ": " + s.ToString();
+  if (s.IsNotFound()) return NotFoundError(msg);
+  if (s.IsCorruption()) return DataLossError(msg);
+  if (s.IsNoSpace()) return ResourceExhaustedError(msg);
+  if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
+    return FailedPreconditionError(std::string(what) +
+                                   ": the data dir is in use by another process (is edsd running?)");
+  }
+  if (s.IsIOError()) return UnavailableError(msg);
+  return InternalError(msg);
+}
+
+Result<std::optional<std::string>> Store::Impl::Get(Cf c, std::string_view key) {
+  std::string value;
+  const rocksdb::Status s = db->Get(rocksdb::ReadOptions(), cf(c), key, &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocksStatus(s, "store read");
+  return std::optional<std::string>(std::move(value));
+}
+
+namespace {
+
+rocksdb::ColumnFamilyOptions CfOptions(Cf c, const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions o;
+  rocksdb::BlockBasedTableOptions t;
+  t.block_cache = cache;
+  t.cache_index_and_filter_blocks = true;
+  if (c == Cf::kRecords || c == Cf::kKeys) {
+    t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  }
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
+  // Encrypted values do not compress: records are compressed before encryption instead.
+  o.compression = (c == Cf::kAudit) ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
+  o.write_buffer_size = (c == Cf::kRecords) ? 32 << 20 : 4 << 20;
+  o.max_write_buffer_number = 2;
+  return o;
+}
+
+// A fresh store: master key id, store secrets, the shared data key (patient 0), counters.
+Status InitialiseKeys(Store::Impl& impl, const KeyRing& ring) {
+  std::vector<WriteOp> ops;
+  auto put = [&ops](Cf c, std::string_view k, std::string v) {
+    ops.push_back({WriteOp::Kind::kPut, c, std::string(k), std::move(v)});
+  };
+  put(Cf::kKeys, internal::kMasterKeyIdKey, ring.MasterKeyId());
+  for (std::string_view name : {internal::kIndexSecretKey, internal::kAuditSecretKey,
+                                internal::kDictSecretKey}) {
+    put(Cf::kKeys, name, ring.Wrap(internal::SecretContext(name), SecretKey::Random()));
+  }
+  put(Cf::kKeys, internal::DataKeyKey(0), ring.Wrap(internal::DataKeyContext(0), SecretKey::Random()));
+  std::string next;
+  PutBigEndian64(next, 1);
+  put(Cf::kKeys, internal::kNextPatientKey, next);
+  put(Cf::kMeta, internal::kFormatKey, "1");
+  rocksdb::WriteBatch batch;
+  for (const auto& op : ops) {
+    EDS_RETURN_IF_ERROR(FromRocksStatus(batch.Put(impl.cf(op.cf), op.key, op.value), "init"));
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocksStatus(impl.db->Write(wo, &batch), "store initialisation");
+}
+
+Result<std::unique_ptr<SecretKey>> LoadSecret(Store::Impl& impl, const KeyRing& ring,
+                                             std::string_view name) {
+  EDS_ASSIGN_OR_RETURN(auto wrapped, impl.Get(Cf::kKeys, name));
+  if (!wrapped) return DataLossError("store secret " + std::string(name) + " is missing");
+  EDS_ASSIGN_OR_RETURN(SecretKey key, ring.Unwrap(internal::SecretContext(name), *wrapped));
+  return std::make_unique<SecretKey>(std::move(key));
+}
+
+}  // namespace
+
+namespace internal {
+
+Result<std::unique_ptr<Store>> OpenStoreWithEnv(const StoreOptions& options, SecretKey master_key,
+                                                rocksdb::Env* env) {
+  if (options.data_dir.empty()) return InvalidArgumentError("storage.data_dir is empty");
+  if (options.compression_level < 1 || options.compression_level > 19) {
+    return InvalidArgumentError("compression level must be 1..19");
+  }
+  if (sodium_init() < 0) return InternalError("libsodium failed to initialise");
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) return PermissionDeniedError("cannot create " + options.data_dir + ": " + ec.message());
+  ::chmod(options.data_dir.c_str(), 0700);
+
+  auto impl = std::make_unique<Store::Impl>();
+  impl->options = options;
+  impl->clock = options.clock != nullptr ? options.clock : &SystemClock::Get();
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  db_options.paranoid_checks = true;
+  db_options.max_background_jobs = 2;
+  db_options.max_log_file_size = 1 << 20;
+  db_options.keep_log_file_num = 3;
+  if (env != nullptr) db_options.env = env;
+  auto cache = rocksdb::NewLRUCache(options.block_cache_mb << 20);
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (size_t i = 0; i < kCfNames.size(); ++i) {
+    cfs.emplace_back(kCfNames[i], CfOptions(static_cast<Cf>(i), cache));
+  }
+  rocksdb::DB* raw = nullptr;
+  EDS_RETURN_IF_ERROR(FromRocksStatus(
+      rocksdb::DB::Open(db_options, options.data_dir, cfs, &impl->handles, &raw), "opening the store"));
+  impl->db.reset(raw);
+
+  auto ring = std::make_unique<KeyRing>(std::move(master_key));
+  EDS_ASSIGN_OR_RETURN(auto key_id, impl->Get(Cf::kKeys, kMasterKeyIdKey));
+  if (!key_id) {
+    EDS_RETURN_IF_ERROR(InitialiseKeys(*impl, *ring));
+  } else if (*key_id != ring->MasterKeyId()) {
+    return FailedPreconditionError("the master key does not match this store (store key id " +
+                                   HexEncode(*key_id) + ", given " +
+                                   HexEncode(ring->MasterKeyId()) + ")");
+  }
+  EDS_ASSIGN_OR_RETURN(impl->index_key, LoadSecret(*impl, *ring, kIndexSecretKey));
+  EDS_ASSIGN_OR_RETURN(impl->dict_key, LoadSecret(*impl, *ring, kDictSecretKey));
+  EDS_ASSIGN_OR_RETURN(auto audit_key, LoadSecret(*impl, *ring, kAuditSecretKey));
+  impl->chain = std::make_unique<AuditChain>(std::move(*audit_key));
+  {
+    MutexLock lock(impl->key_mu);
+    impl->ring = std::move(ring);
+  }
+
+  RecordCodecOptions codec_options;
+  codec_options.compression_level = options.compression_level;
+  impl->codec = std::make_unique<RecordCodec>(codec_options);
+  EDS_RETURN_IF_ERROR(impl->LoadDictionaries());
+
+  uint64_t next_seq = 1;
+  std::string head(kAuditHashSize, '\0');
+  EDS_ASSIGN_OR_RETURN(auto head_value, impl->Get(Cf::kMeta, kAuditHeadKey));
+  if (head_value) {
+    if (head_value->size() != 8 + kAuditHashSize) return DataLossError("audit head is corrupt");
+    next_seq = GetBigEndian64(*head_value) + 1;
+    head = head_value->substr(8);
+  }
+  impl->queue = std::make_unique<WriteQueue>(impl->db.get(), impl->handles, impl->chain.get(),
+                                             *impl->clock, next_seq, head);
+  auto store = std::make_unique<Store>(std::move(impl));
+  EDS_RETURN_IF_ERROR(store->Audit({"system", "store.open", "", ""}));
+  return store;
+}
+
+}  // namespace internal
+
+Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options, SecretKey master_key) {
+  return internal::OpenStoreWithEnv(options, std::move(master_key), nullptr);
+}
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Store::~Store() {
+  if (impl_) impl_->Close();
+}
+
+Store::Impl::~Impl() { Close(); }
+
+void Store::Impl::Close() {
+  if (trainer.joinable()) trainer.join();
+  if (!db) return;
+  rocksdb::FlushOptions fo;
+  db->Flush(fo, handles).PermitUncheckedError();
+  db->SyncWAL().PermitUncheckedError();
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  handles.clear();
+  db->Close().PermitUncheckedError();
+  db.reset();
+}
+
+std::string Store::Impl::HashPseudonym(std::string_view patient) const {
+  return KeyedHash(*index_key, "patient:" + std::string(patient), 16);
+}
+
+std::string Store::Impl::HashLogicalId(std::string_view logical_id) const {
+  return KeyedHash(*index_key, "record:" + std::string(logical_id), 16);
+}
+
+Status Store::Write(const std::vector<RecordWrite>& records, const AuditEvent& event) {
+  std::vector<WriteOp> ops;
+  ops.reserve(records.size());
+  for (const auto& r : records) {
+    if (r.logical_id.empty()) return InvalidArgumentError("record without a logical id");
+    EDS_ASSIGN_OR_RETURN(uint64_t no, impl_->ResolvePatient(r.patient, /*create=*/true));
+    EDS_ASSIGN_OR_RETURN(auto dek, impl_->DataKey(no));
+    std::string key = internal::RecordKey(no, impl_->HashLogicalId(r.logical_id));
+    EDS_ASSIGN_OR_RETURN(std::string envelope, impl_->codec->Encode(key, r.payload, *dek));
+    ops.push_back({WriteOp::Kind::kPut, Cf::kRecords, std::move(key), std::move(envelope)});
+  }
+  AuditEvent ev = event;
+  if (ev.object.empty()) ev.object = std::to_string(records.size()) + " records";
+  EDS_RETURN_IF_ERROR(impl_->queue->Commit(std::move(ops), {ev}));
+  impl_->writes_since_check += records.size();
+  impl_->MaybeTrainDictionary();
+  return OkStatus();
+}
+
+Result<std::string> Store::Read(std::string_view patient, std::string_view logical_id,
+                                const AuditEvent& event) {
+  EDS_ASSIGN_OR_RETURN(uint64_t no, impl_->ResolvePatient(patient, /*create=*/false));
+  const std::string key = internal::RecordKey(no, impl_->HashLogicalId(logical_id));
+  EDS_ASSIGN_OR_RETURN(auto envelope, impl_->Get(Cf::kRecords, key));
+  AuditEvent ev = event;
+  ev.object = "patient " + std::to_string(no);
+  EDS_RETURN_IF_ERROR(impl_->queue->Commit({}, {ev}));
+  if (!envelope) return NotFoundError("no such record");
+  EDS_ASSIGN_OR_RETURN(auto dek, impl_->DataKey(no));
+  return impl_->codec->Decode(key, *envelope, *dek);
+}
+
+Status Store::Scan(const ScanFn& fn, const AuditEvent& event) {
+  EDS_RETURN_IF_ERROR(impl_->queue->Commit({}, {event}));
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  ro.readahead_size = 2 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(Cf::kRecords)));
+  uint64_t current_no = UINT64_MAX;
+  std::shared_ptr<const SecretKey> dek;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const rocksdb::Slice k = it->key();
+    if (k.size() != internal::kRecordKeySize) return DataLossError("record key of a wrong size");
+    const uint64_t no = GetBigEndian64(std::string_view(k.data(), k.size()));
+    if (no != current_no) {
+      EDS_ASSIGN_OR_RETURN(dek, impl_->DataKey(no));
+      current_no = no;
+    }
+    const rocksdb::Slice v = it->value();
+    EDS_ASSIGN_OR_RETURN(std::string plain,
+                         impl_->codec->Decode(std::string_view(k.data(), k.size()),
+                                              std::string_view(v.data(), v.size()), *dek));
+    if (!fn(no, plain)) break;
+  }
+  return FromRocksStatus(it->status(), "scanning records");
+}
+
+Result<RecordVerifyReport> Store::VerifyRecords() {
+  RecordVerifyReport report;
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(Cf::kRecords)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    ++report.records;
+    const std::string_view k(it->key().data(), it->key().size());
+    const std::string_view v(it->value().data(), it->value().size());
+    if (k.size() != internal::kRecordKeySize) {
+      ++report.failed;
+      continue;
+    }
+    auto dek = impl_->DataKey(GetBigEndian64(k));
+    if (!dek.ok() || !impl_->codec->Decode(k, v, **dek).ok()) ++report.failed;
+  }
+  EDS_RETURN_IF_ERROR(FromRocksStatus(it->status(), "verifying records"));
+  return report;
+}
+
+Status Store::Audit(const AuditEvent& event) { return impl_->queue->Commit({}, {event}); }
+
+StoreStats Store::Stats() {
+  StoreStats s;
+  uint64_t v = 0;
+  if (impl_->db->GetIntProperty(impl_->cf(Cf::kRecords), "rocksdb.estimate-num-keys", &v)) {
+    s.records_estimate = v;
+  }
+  auto next = impl_->Get(Cf::kKeys, internal::kNextPatientKey);
+  if (next.ok() && next->has_value() && (*next)->size() == 8) s.patients = GetBigEndian64(**next) - 1;
+  s.audit_entries = impl_->queue->audit_entries();
+  s.dictionary_id = impl_->codec->current_dictionary();
+  std::error_code ec;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(impl_->options.data_dir, ec)) {
+    if (e.is_regular_file(ec)) s.disk_bytes += e.file_size(ec);
+  }
+  return s;
+}
+
+std::string Store::MasterKeyId() const {
+  MutexLock lock(impl_->key_mu);
+  return HexEncode(impl_->ring->MasterKeyId());
+}
+
+const std::string& Store::data_dir() const { return impl_->options.data_dir; }
+
+}  // namespace eds::storage

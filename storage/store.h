@@ -1,0 +1,110 @@
+// Store: the box's record store. RocksDB underneath (column families records, keys, audit, meta);
+// every record compressed and encrypted under its patient's data key (RecordCodec); RocksDB keys
+// opaque (patient numbers and keyed hashes, never identifiers); every write, read of patient data,
+// key operation and admin action appended to the hash-chained audit log in the same atomic,
+// synced write. Write() returns only once the data is durable (WAL fsynced); concurrent writers
+// are group-committed. Thread-safe. Errors: kInvalidArgument for bad input, kNotFound,
+// kFailedPrecondition (wrong master key, store locked by another process), kDataLoss (corrupt or
+// tampered bytes), kUnavailable/kInternal for I/O failures.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "storage/audit_log.h"
+#include "storage/secret_key.h"
+
+namespace eds::storage {
+
+struct StoreOptions {
+  std::string data_dir;                     // created (mode 0700) when missing
+  int compression_level = 3;                // zstd level, 1..19
+  size_t dictionary_training_records = 2000;  // records stored before a dictionary is trained
+  size_t block_cache_mb = 32;
+  Clock* clock = nullptr;  // must outlive the store; nullptr = SystemClock
+};
+
+// One record to store. `patient` is the patient's pseudonym (opaque bytes; empty for records
+// bound to no patient, such as an Organization); `logical_id` names the record within that patient
+// (e.g. "Observation/123"): writing the same pair again replaces the record.
+struct RecordWrite {
+  std::string patient;
+  std::string logical_id;
+  std::string payload;
+};
+
+struct StoreStats {
+  uint64_t records_estimate = 0;
+  uint64_t patients = 0;
+  uint64_t audit_entries = 0;
+  uint32_t dictionary_id = 0;
+  uint64_t disk_bytes = 0;  // SST + WAL + other files under the data dir
+};
+
+struct RecordVerifyReport {
+  uint64_t records = 0;
+  uint64_t failed = 0;  // records that do not authenticate or decompress
+};
+
+struct ErasureReport {
+  uint64_t records_deleted = 0;
+  std::vector<std::string> backups_scrubbed;
+  std::vector<std::string> backups_unreachable;  // registered backups that could not be opened
+};
+
+class Store {
+ public:
+  static Result<std::unique_ptr<Store>> Open(const StoreOptions& options, SecretKey master_key);
+  ~Store();  // closes (flushes) the store
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Durable when it returns OK. The batch and its audit entry commit atomically.
+  Status Write(const std::vector<RecordWrite>& records, const AuditEvent& event);
+  // Audited read of one record: kNotFound when absent.
+  Result<std::string> Read(std::string_view patient, std::string_view logical_id,
+                           const AuditEvent& event);
+  // Decrypts every record in key order; `fn` returns false to stop early. One audit entry.
+  using ScanFn = std::function<bool(uint64_t patient_number, std::string_view payload)>;
+  Status Scan(const ScanFn& fn, const AuditEvent& event);
+
+  // Crypto-shredding: deletes the patient's data key and records, purges them from the live files
+  // and from every registered backup it can reach. kNotFound for an unknown patient.
+  Result<ErasureReport> ErasePatient(std::string_view patient, const AuditEvent& event);
+  // Re-wraps every data key and store secret under `new_master`, atomically; records untouched.
+  Status RotateMasterKey(SecretKey new_master, const AuditEvent& event);
+
+  // Appends an admin action to the audit log (durable).
+  Status Audit(const AuditEvent& event);
+  Result<AuditVerifyReport> VerifyAudit();
+  Result<std::vector<AuditEntry>> ReadAudit(uint64_t from_seq, size_t limit);
+  Result<RecordVerifyReport> VerifyRecords();
+
+  // Online, consistent backup into a new directory under `dir`; returns its path.
+  Result<std::string> Backup(const std::string& dir, const AuditEvent& event);
+
+  StoreStats Stats();
+  std::string MasterKeyId() const;  // hex, for status output
+  const std::string& data_dir() const;
+
+  struct Impl;
+  // Used by the opening code only (Impl is defined in storage/internal).
+  explicit Store(std::unique_ptr<Impl> impl);
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Offline restore: moves any existing data dir aside (never deletes it) and copies the backup in.
+// kFailedPrecondition when the data dir is in use by a running daemon. Returns the path the old
+// data dir was moved to (empty when there was none).
+Result<std::string> RestoreBackup(const std::string& backup_dir, const std::string& data_dir);
+
+}  // namespace eds::storage

@@ -1,0 +1,100 @@
+// zstd dictionaries trained from the store's own records. A dictionary holds fragments of the
+// records it was trained on, so it is sealed under the store's dictionary key like a record.
+#include <rocksdb/db.h>
+
+#include "common/encoding.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "storage/internal/store_impl.h"
+
+namespace eds::storage {
+
+using internal::Cf;
+using internal::WriteOp;
+
+namespace {
+constexpr size_t kDictionaryCapacity = 100 * 1024;
+constexpr size_t kMaxSampleBytes = 32 * 1024 * 1024;
+constexpr uint64_t kCheckEvery = 256;  // writes between checks of the record count
+
+std::string DictContext(uint32_t id) {
+  std::string c = "eds dictionary v1:";
+  PutBigEndian32(c, id);
+  return c;
+}
+}  // namespace
+
+Status Store::Impl::LoadDictionaries() {
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf(Cf::kMeta)));
+  const std::string prefix = "dict/";
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    const std::string key = it->key().ToString();
+    if (key.size() != prefix.size() + 4) continue;  // dict/current
+    const uint32_t id = GetBigEndian32(key, prefix.size());
+    EDS_ASSIGN_OR_RETURN(std::string dict,
+                         OpenBlob(*dict_key, DictContext(id), it->value().ToString()));
+    EDS_RETURN_IF_ERROR(codec->AddDictionary(id, dict, false));
+  }
+  EDS_RETURN_IF_ERROR(FromRocksStatus(it->status(), "loading dictionaries"));
+  EDS_ASSIGN_OR_RETURN(auto current, Get(Cf::kMeta, internal::kDictCurrentKey));
+  if (current && current->size() == 4) {
+    const uint32_t id = GetBigEndian32(*current);
+    EDS_ASSIGN_OR_RETURN(auto sealed, Get(Cf::kMeta, internal::DictKey(id)));
+    if (!sealed) return DataLossError("current dictionary " + std::to_string(id) + " is missing");
+    EDS_ASSIGN_OR_RETURN(std::string dict, OpenBlob(*dict_key, DictContext(id), *sealed));
+    EDS_RETURN_IF_ERROR(codec->AddDictionary(id, dict, true));
+  }
+  return OkStatus();
+}
+
+void Store::Impl::MaybeTrainDictionary() {
+  if (codec->current_dictionary() != 0 || writes_since_check.load() < kCheckEvery) return;
+  writes_since_check = 0;
+  uint64_t records = 0;
+  if (!db->GetIntProperty(cf(Cf::kRecords), "rocksdb.estimate-num-keys", &records) ||
+      records < options.dictionary_training_records) {
+    return;
+  }
+  if (training.exchange(true)) return;
+  if (trainer.joinable()) trainer.join();
+  trainer = std::thread([this] {
+    Status s = TrainDictionaryNow();
+    if (!s.ok()) LogWarning("zstd dictionary training failed", {{"EDS_ERROR", s.ToString()}});
+    training = false;
+  });
+}
+
+Status Store::Impl::TrainDictionaryNow() {
+  std::vector<std::string> samples;
+  size_t bytes = 0;
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf(Cf::kRecords)));
+  for (it->SeekToFirst(); it->Valid() && samples.size() < options.dictionary_training_records &&
+                          bytes < kMaxSampleBytes;
+       it->Next()) {
+    const std::string_view k(it->key().data(), it->key().size());
+    if (k.size() != internal::kRecordKeySize) continue;
+    auto dek = DataKey(GetBigEndian64(k));
+    if (!dek.ok()) continue;
+    auto plain = codec->Decode(k, std::string_view(it->value().data(), it->value().size()), **dek);
+    if (!plain.ok()) continue;
+    bytes += plain->size();
+    samples.push_back(std::move(plain).value());
+  }
+  it.reset();
+  if (samples.size() < 100) return FailedPreconditionError("too few records to train on");
+  EDS_ASSIGN_OR_RETURN(std::string dict, RecordCodec::TrainDictionary(samples, kDictionaryCapacity));
+  const uint32_t id = codec->current_dictionary() + 1;
+  std::string id_bytes;
+  PutBigEndian32(id_bytes, id);
+  std::vector<WriteOp> ops = {
+      {WriteOp::Kind::kPut, Cf::kMeta, internal::DictKey(id), SealBlob(*dict_key, DictContext(id), dict)},
+      {WriteOp::Kind::kPut, Cf::kMeta, std::string(internal::kDictCurrentKey), id_bytes}};
+  EDS_RETURN_IF_ERROR(queue->Commit(
+      std::move(ops), {{"system", "store.dictionary", "dictionary " + std::to_string(id),
+                        "trained from " + std::to_string(samples.size()) + " records"}}));
+  return codec->AddDictionary(id, dict, true);
+}
+
+}  // namespace eds::storage

@@ -1,0 +1,152 @@
+// Patients, data keys, erasure and master key rotation.
+#include <rocksdb/db.h>
+
+#include "common/encoding.h"
+#include "common/status_macros.h"
+#include "storage/internal/store_impl.h"
+
+namespace eds::storage {
+
+using internal::Cf;
+using internal::WriteOp;
+
+namespace {
+// Caches are dropped wholesale when they grow past this; the keys stay in RocksDB.
+constexpr size_t kMaxCachedKeys = 16384;
+}  // namespace
+
+Result<uint64_t> Store::Impl::ResolvePatient(std::string_view patient, bool create) {
+  if (patient.empty()) return uint64_t{0};
+  const std::string hashed = HashPseudonym(patient);
+  MutexLock lock(key_mu);
+  if (auto it = patient_cache.find(hashed); it != patient_cache.end()) return it->second;
+  EDS_ASSIGN_OR_RETURN(auto found, Get(Cf::kKeys, internal::PatientIndexKey(hashed)));
+  uint64_t no = 0;
+  if (found) {
+    if (found->size() != 8) return DataLossError("patient index entry is corrupt");
+    no = GetBigEndian64(*found);
+  } else {
+    if (!create) return NotFoundError("unknown patient");
+    EDS_ASSIGN_OR_RETURN(auto next, Get(Cf::kKeys, internal::kNextPatientKey));
+    if (!next || next->size() != 8) return DataLossError("patient counter is missing");
+    no = GetBigEndian64(*next);
+    std::string new_next;
+    PutBigEndian64(new_next, no + 1);
+    std::string no_bytes;
+    PutBigEndian64(no_bytes, no);
+    // The data key is durable before any record uses it.
+    std::vector<WriteOp> ops = {
+        {WriteOp::Kind::kPut, Cf::kKeys, internal::DataKeyKey(no),
+         ring->Wrap(internal::DataKeyContext(no), SecretKey::Random())},
+        {WriteOp::Kind::kPut, Cf::kKeys, internal::PatientIndexKey(hashed), no_bytes},
+        {WriteOp::Kind::kPut, Cf::kKeys, std::string(internal::kNextPatientKey), new_next}};
+    EDS_RETURN_IF_ERROR(
+        queue->Commit(std::move(ops), {{"system", "key.create", "patient " + std::to_string(no), ""}}));
+  }
+  if (patient_cache.size() >= kMaxCachedKeys) patient_cache.clear();
+  patient_cache.emplace(hashed, no);
+  return no;
+}
+
+Result<std::shared_ptr<const SecretKey>> Store::Impl::DataKey(uint64_t patient_no) {
+  MutexLock lock(key_mu);
+  if (auto it = dek_cache.find(patient_no); it != dek_cache.end()) return it->second;
+  EDS_ASSIGN_OR_RETURN(auto wrapped, Get(Cf::kKeys, internal::DataKeyKey(patient_no)));
+  if (!wrapped) {
+    return NotFoundError("the data key of patient " + std::to_string(patient_no) +
+                         " does not exist (erased)");
+  }
+  EDS_ASSIGN_OR_RETURN(SecretKey key, ring->Unwrap(internal::DataKeyContext(patient_no), *wrapped));
+  auto shared = std::make_shared<const SecretKey>(std::move(key));
+  if (dek_cache.size() >= kMaxCachedKeys) dek_cache.clear();
+  dek_cache.emplace(patient_no, shared);
+  return shared;
+}
+
+Status Store::Impl::PurgeDeleted(Cf c, const std::string& begin, const std::string& end) {
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  EDS_RETURN_IF_ERROR(FromRocksStatus(db->Flush(fo, handles), "flushing"));
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  const rocksdb::Slice b(begin), e(end);
+  EDS_RETURN_IF_ERROR(FromRocksStatus(
+      db->CompactRange(co, cf(c), begin.empty() ? nullptr : &b, end.empty() ? nullptr : &e),
+      "compacting"));
+  // Keys are small: compact the whole family so no older version of a wrapped key survives.
+  return FromRocksStatus(db->CompactRange(co, cf(Cf::kKeys), nullptr, nullptr), "compacting keys");
+}
+
+Result<ErasureReport> Store::ErasePatient(std::string_view patient, const AuditEvent& event) {
+  if (patient.empty()) return InvalidArgumentError("erasure needs a patient");
+  const std::string hashed = impl_->HashPseudonym(patient);
+  ErasureReport report;
+  std::vector<WriteOp> ops;
+  uint64_t no = 0;
+  {
+    MutexLock lock(impl_->key_mu);
+    EDS_ASSIGN_OR_RETURN(auto found, impl_->Get(Cf::kKeys, internal::PatientIndexKey(hashed)));
+    if (!found || found->size() != 8) return NotFoundError("unknown patient");
+    no = GetBigEndian64(*found);
+    const std::string begin = internal::RecordKey(no, "");
+    const std::string end = internal::RecordKey(no + 1, "");
+    std::unique_ptr<rocksdb::Iterator> it(
+        impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(Cf::kRecords)));
+    for (it->Seek(begin); it->Valid() && it->key().compare(end) < 0; it->Next()) {
+      ++report.records_deleted;
+    }
+    ops = {{WriteOp::Kind::kDelete, Cf::kKeys, internal::PatientIndexKey(hashed), ""},
+           {WriteOp::Kind::kDelete, Cf::kKeys, internal::DataKeyKey(no), ""},
+           {WriteOp::Kind::kDeleteRange, Cf::kRecords, begin, end}};
+    AuditEvent ev = event;
+    ev.action = "patient.erase";
+    ev.object = "patient " + std::to_string(no);
+    ev.detail = std::to_string(report.records_deleted) + " records";
+    EDS_RETURN_IF_ERROR(impl_->queue->Commit(ops, {ev}));
+    impl_->patient_cache.erase(hashed);
+    impl_->dek_cache.erase(no);
+  }
+  EDS_RETURN_IF_ERROR(impl_->PurgeDeleted(Cf::kRecords, internal::RecordKey(no, ""),
+                                          internal::RecordKey(no + 1, "")));
+  ErasureReport scrub = impl_->ScrubBackups(ops);
+  report.backups_scrubbed = std::move(scrub.backups_scrubbed);
+  report.backups_unreachable = std::move(scrub.backups_unreachable);
+  return report;
+}
+
+Status Store::RotateMasterKey(SecretKey new_master, const AuditEvent& event) {
+  MutexLock lock(impl_->key_mu);
+  auto new_ring = std::make_unique<KeyRing>(std::move(new_master));
+  if (new_ring->MasterKeyId() == impl_->ring->MasterKeyId()) {
+    return InvalidArgumentError("the new master key is the current one");
+  }
+  std::vector<WriteOp> ops;
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(Cf::kKeys)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string key = it->key().ToString();
+    std::string context;
+    if (key.size() == 9 && key[0] == 'p') {
+      context = internal::DataKeyContext(GetBigEndian64(key, 1));
+    } else if (key.rfind("s/", 0) == 0) {
+      context = internal::SecretContext(key);
+    } else {
+      continue;
+    }
+    EDS_ASSIGN_OR_RETURN(SecretKey k, impl_->ring->Unwrap(context, it->value().ToString()));
+    ops.push_back({WriteOp::Kind::kPut, Cf::kKeys, key, new_ring->Wrap(context, k)});
+  }
+  EDS_RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading keys"));
+  it.reset();
+  ops.push_back({WriteOp::Kind::kPut, Cf::kKeys, std::string(internal::kMasterKeyIdKey),
+                 new_ring->MasterKeyId()});
+  AuditEvent ev = event;
+  ev.action = "key.rotate";
+  ev.object = HexEncode(impl_->ring->MasterKeyId()) + " -> " + HexEncode(new_ring->MasterKeyId());
+  ev.detail = std::to_string(ops.size() - 1) + " keys re-wrapped";
+  EDS_RETURN_IF_ERROR(impl_->queue->Commit(ops, {ev}));
+  impl_->ring = std::move(new_ring);
+  return impl_->PurgeDeleted(Cf::kKeys, "", "");
+}
+
+}  // namespace eds::storage

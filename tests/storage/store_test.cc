@@ -1,0 +1,154 @@
+#include "storage/store.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "tests/storage/store_fixture.h"
+
+namespace eds::storage {
+namespace {
+
+using ::eds::testing::IsOk;
+using ::eds::testing::StatusIs;
+
+TEST_F(StoreTest, WrittenRecordsReadBackAfterReopen) {
+  {
+    auto store = OpenOrDie();
+    EDS_ASSERT_OK(store->Write(Records("patient-a", 5), TestEvent()));
+    EDS_ASSERT_OK(store->Write({{"", "Organization/1", R"({"resourceType":"Organization"})"}},
+                               TestEvent()));
+  }
+  auto store = OpenOrDie();
+  auto r = store->Read("patient-a", "Observation/3", TestEvent("read"));
+  ASSERT_THAT(r, IsOk());
+  EXPECT_NE(r->find(R"("id":"3")"), std::string::npos);
+  EXPECT_EQ(*store->Read("", "Organization/1", TestEvent("read")), R"({"resourceType":"Organization"})");
+  EXPECT_THAT(store->Read("patient-a", "Observation/99", TestEvent("read")),
+              StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store->Read("patient-z", "Observation/1", TestEvent("read")),
+              StatusIs(StatusCode::kNotFound));
+  EXPECT_EQ(store->Stats().patients, 1u);
+}
+
+TEST_F(StoreTest, RewritingALogicalIdReplacesTheRecord) {
+  auto store = OpenOrDie();
+  EDS_ASSERT_OK(store->Write({{"p", "Patient/1", "v1"}}, TestEvent()));
+  EDS_ASSERT_OK(store->Write({{"p", "Patient/1", "v2"}}, TestEvent()));
+  EXPECT_EQ(*store->Read("p", "Patient/1", TestEvent()), "v2");
+  int n = 0;
+  EDS_ASSERT_OK(store->Scan([&](uint64_t, std::string_view) { return ++n, true; }, TestEvent()));
+  EXPECT_EQ(n, 1);
+}
+
+TEST_F(StoreTest, OpeningWithAnotherMasterKeyFailsClearly) {
+  { auto store = OpenOrDie(); }
+  auto other = Store::Open(options_, SecretKey::Random());
+  EXPECT_THAT(other, StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_NE(other.status().message().find("master key does not match"), std::string::npos);
+}
+
+TEST_F(StoreTest, SecondOpenOfTheSameDirIsRefused) {
+  auto store = OpenOrDie();
+  EXPECT_THAT(Store::Open(options_, master_.Clone()), StatusIs(StatusCode::kFailedPrecondition));
+}
+
+TEST_F(StoreTest, ScanDecryptsEveryRecordOfEveryPatient) {
+  auto store = OpenOrDie();
+  for (int p = 0; p < 10; ++p) {
+    EDS_ASSERT_OK(store->Write(Records("patient-" + std::to_string(p), 20), TestEvent()));
+  }
+  int n = 0;
+  std::set<uint64_t> patients;
+  EDS_ASSERT_OK(store->Scan(
+      [&](uint64_t no, std::string_view payload) {
+        ++n;
+        patients.insert(no);
+        return payload.find("Observation") != std::string_view::npos;
+      },
+      TestEvent()));
+  EXPECT_EQ(n, 200);
+  EXPECT_EQ(patients.size(), 10u);
+}
+
+TEST_F(StoreTest, ConcurrentWritersAreAllDurableAndTheChainStaysIntact) {
+  auto store = OpenOrDie();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        EXPECT_THAT(store->Write(Records("p" + std::to_string(t), 3, "T" + std::to_string(i) + "/"),
+                                 TestEvent()),
+                    IsOk());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  int n = 0;
+  EDS_ASSERT_OK(store->Scan([&](uint64_t, std::string_view) { return ++n, true; }, TestEvent()));
+  EXPECT_EQ(n, 4 * 50 * 3);
+  auto report = store->VerifyAudit();
+  ASSERT_THAT(report, IsOk());
+  EXPECT_TRUE(report->intact) << report->reason;
+  EXPECT_GE(report->entries, 200u);
+}
+
+TEST_F(StoreTest, DictionaryIsTrainedOnceEnoughRecordsExistAndOldRecordsStayReadable) {
+  options_.dictionary_training_records = 300;
+  auto store = OpenOrDie();
+  for (int b = 0; b < 10; ++b) {
+    EDS_ASSERT_OK(store->Write(Records("p" + std::to_string(b), 100), TestEvent()));
+  }
+  for (int i = 0; i < 200 && store->Stats().dictionary_id == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(store->Stats().dictionary_id, 1u);
+  EDS_ASSERT_OK(store->Write(Records("late", 10), TestEvent()));
+  store.reset();
+  store = OpenOrDie();
+  EXPECT_EQ(store->Stats().dictionary_id, 1u);
+  EXPECT_THAT(store->Read("p0", "Observation/7", TestEvent()), IsOk());
+  EXPECT_THAT(store->Read("late", "Observation/7", TestEvent()), IsOk());
+  auto verify = store->VerifyRecords();
+  ASSERT_THAT(verify, IsOk());
+  EXPECT_EQ(verify->records, 1010u);
+  EXPECT_EQ(verify->failed, 0u);
+}
+
+TEST_F(StoreTest, RotationReWrapsKeysWithoutRewritingRecords) {
+  std::vector<std::pair<std::string, std::string>> before;
+  const SecretKey new_master = SecretKey::Random();
+  {
+    auto store = OpenOrDie();
+    EDS_ASSERT_OK(store->Write(Records("a", 5), TestEvent()));
+    EDS_ASSERT_OK(store->Write(Records("b", 5), TestEvent()));
+    store.reset();
+    before = RawDb(options_.data_dir).All(internal::Cf::kRecords);
+    store = OpenOrDie();
+    EDS_ASSERT_OK(store->RotateMasterKey(new_master.Clone(), TestEvent()));
+    EXPECT_THAT(store->Read("a", "Observation/1", TestEvent()), IsOk());
+    EXPECT_THAT(store->RotateMasterKey(new_master.Clone(), TestEvent()),
+                StatusIs(StatusCode::kInvalidArgument));
+  }
+  EXPECT_EQ(RawDb(options_.data_dir).All(internal::Cf::kRecords), before);
+  EXPECT_THAT(Store::Open(options_, master_.Clone()), StatusIs(StatusCode::kFailedPrecondition));
+  auto store = Store::Open(options_, new_master.Clone());
+  ASSERT_THAT(store, IsOk());
+  EXPECT_THAT((*store)->Read("b", "Observation/4", TestEvent()), IsOk());
+  auto audit = (*store)->VerifyAudit();
+  ASSERT_THAT(audit, IsOk());
+  EXPECT_TRUE(audit->intact) << audit->reason;
+}
+
+TEST_F(StoreTest, BadInputIsRefusedAndChangesNothing) {
+  auto store = OpenOrDie();
+  EDS_ASSERT_OK(store->Write(Records("a", 1), TestEvent()));
+  EXPECT_THAT(store->Write({{"a", "Observation/1", "new"}, {"a", "", "no id"}}, TestEvent()),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_NE(store->Read("a", "Observation/0", TestEvent())->find("Observation"), std::string::npos);
+  EXPECT_THAT(store->Read("a", "Observation/1", TestEvent()), StatusIs(StatusCode::kNotFound));
+}
+
+}  // namespace
+}  // namespace eds::storage
