@@ -19,7 +19,8 @@ int HexValue(char c) {
 constexpr std::array<int8_t, 256> MakeBase64Table() {
   std::array<int8_t, 256> table{};
   for (auto& v : table) v = -1;
-  for (int i = 0; i < 64; ++i) table[static_cast<uint8_t>(kBase64Alphabet[i])] = static_cast<int8_t>(i);
+  for (int i = 0; i < 64; ++i)
+    table[static_cast<uint8_t>(kBase64Alphabet[i])] = static_cast<int8_t>(i);
   return table;
 }
 constexpr auto kBase64Table = MakeBase64Table();
@@ -55,8 +56,9 @@ std::string Base64Encode(std::string_view bytes) {
   out.reserve((bytes.size() + 2) / 3 * 4);
   size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
-    const uint32_t v = (static_cast<uint8_t>(bytes[i]) << 16) |
-                       (static_cast<uint8_t>(bytes[i + 1]) << 8) | static_cast<uint8_t>(bytes[i + 2]);
+    const uint32_t v = (static_cast<uint32_t>(static_cast<uint8_t>(bytes[i])) << 16) |
+                       (static_cast<uint32_t>(static_cast<uint8_t>(bytes[i + 1])) << 8) |
+                       static_cast<uint32_t>(static_cast<uint8_t>(bytes[i + 2]));
     out.push_back(kBase64Alphabet[(v >> 18) & 63]);
     out.push_back(kBase64Alphabet[(v >> 12) & 63]);
     out.push_back(kBase64Alphabet[(v >> 6) & 63]);
@@ -64,8 +66,8 @@ std::string Base64Encode(std::string_view bytes) {
   }
   const size_t rest = bytes.size() - i;
   if (rest > 0) {
-    uint32_t v = static_cast<uint32_t>(static_cast<uint8_t>(bytes[i]) << 16);
-    if (rest == 2) v |= static_cast<uint32_t>(static_cast<uint8_t>(bytes[i + 1]) << 8);
+    uint32_t v = static_cast<uint32_t>(static_cast<uint8_t>(bytes[i])) << 16;
+    if (rest == 2) v |= static_cast<uint32_t>(static_cast<uint8_t>(bytes[i + 1])) << 8;
     out.push_back(kBase64Alphabet[(v >> 18) & 63]);
     out.push_back(kBase64Alphabet[(v >> 12) & 63]);
     out.push_back(rest == 2 ? kBase64Alphabet[(v >> 6) & 63] : '=');
@@ -100,11 +102,13 @@ std::optional<std::string> Base64Decode(std::string_view text) {
 }
 
 void PutBigEndian64(std::string& out, uint64_t v) {
-  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xFF));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xFF));
 }
 
 void PutBigEndian32(std::string& out, uint32_t v) {
-  for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xFF));
+  for (int shift = 24; shift >= 0; shift -= 8)
+    out.push_back(static_cast<char>((v >> shift) & 0xFF));
 }
 
 uint64_t GetBigEndian64(std::string_view in, size_t pos) {

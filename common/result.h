@@ -15,7 +15,7 @@ template <typename T>
 class [[nodiscard]] Result {
  public:
   // Implicit on purpose, so functions can `return value;` or `return SomeError(...);`.
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     if (status_.ok()) {
       std::fprintf(stderr, "Result constructed from an OK status without a value\n");

@@ -14,9 +14,9 @@
 #define EDS_STATUS_CONCAT_INNER(a, b) a##b
 #define EDS_STATUS_CONCAT(a, b) EDS_STATUS_CONCAT_INNER(a, b)
 
-#define EDS_RETURN_IF_ERROR(expr)                  \
-  do {                                             \
-    ::eds::Status eds_status_tmp_ = (expr);        \
+#define EDS_RETURN_IF_ERROR(expr)                      \
+  do {                                                 \
+    ::eds::Status eds_status_tmp_ = (expr);            \
     if (!eds_status_tmp_.ok()) return eds_status_tmp_; \
   } while (0)
 
@@ -28,11 +28,10 @@
 #define EDS_ASSIGN_OR_RETURN(lhs, expr) \
   EDS_ASSIGN_OR_RETURN_IMPL(EDS_STATUS_CONCAT(eds_result_tmp_, __LINE__), lhs, expr)
 
-#define EDS_CHECK(cond, why)                                                      \
-  do {                                                                            \
-    if (!(cond)) {                                                                \
-      std::fprintf(stderr, "%s:%d: check failed: %s (%s)\n", __FILE__, __LINE__, \
-                   #cond, why);                                                   \
-      std::abort();                                                               \
-    }                                                                             \
+#define EDS_CHECK(cond, why)                                                                  \
+  do {                                                                                        \
+    if (!(cond)) {                                                                            \
+      std::fprintf(stderr, "%s:%d: check failed: %s (%s)\n", __FILE__, __LINE__, #cond, why); \
+      std::abort();                                                                           \
+    }                                                                                         \
   } while (0)

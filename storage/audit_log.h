@@ -49,7 +49,7 @@ class AuditChain {
 
 // Outcome of walking the whole chain.
 struct AuditVerifyReport {
-  uint64_t entries = 0;     // entries checked and found intact before the first break
+  uint64_t entries = 0;  // entries checked and found intact before the first break
   bool intact = true;
   uint64_t first_broken = 0;  // sequence number of the first broken link (when !intact)
   std::string reason;         // why that link is broken

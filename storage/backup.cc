@@ -31,13 +31,14 @@ std::string CompactTimestamp(std::chrono::system_clock::time_point t) {
 }
 
 // Opens a backup (a store directory) by itself, for scrubbing.
-Status WithBackupDb(const std::string& path,
-                    const std::function<Status(rocksdb::DB*,
-                                               std::vector<rocksdb::ColumnFamilyHandle*>&)>& fn) {
+Status WithBackupDb(
+    const std::string& path,
+    const std::function<Status(rocksdb::DB*, std::vector<rocksdb::ColumnFamilyHandle*>&)>& fn) {
   rocksdb::DBOptions o;
   o.create_if_missing = false;
   std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-  for (const char* name : internal::kCfNames) cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  for (const char* name : internal::kCfNames)
+    cfs.emplace_back(name, rocksdb::ColumnFamilyOptions());
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   EDS_RETURN_IF_ERROR(FromRocksStatus(rocksdb::DB::Open(o, path, cfs, &handles, &raw), path));
@@ -61,7 +62,8 @@ Result<std::string> Store::Backup(const std::string& dir, const AuditEvent& even
   for (int i = 2; fs::exists(target, ec); ++i) target = base / (name + "-" + std::to_string(i));
 
   rocksdb::Checkpoint* raw = nullptr;
-  EDS_RETURN_IF_ERROR(FromRocksStatus(rocksdb::Checkpoint::Create(impl_->db.get(), &raw), "backup"));
+  EDS_RETURN_IF_ERROR(
+      FromRocksStatus(rocksdb::Checkpoint::Create(impl_->db.get(), &raw), "backup"));
   std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
   // log_size_for_flush = 0: flush memtables first, so the backup needs no WAL replay.
   EDS_RETURN_IF_ERROR(
@@ -106,28 +108,30 @@ ErasureReport Store::Impl::ScrubBackups(const std::vector<WriteOp>& ops) {
       report.backups_unreachable.push_back(path);
       continue;
     }
-    Status s = WithBackupDb(path, [&ops](rocksdb::DB* bdb,
-                                         std::vector<rocksdb::ColumnFamilyHandle*>& h) -> Status {
-      rocksdb::WriteBatch batch;
-      for (const auto& op : ops) {
-        auto* cfh = h[static_cast<size_t>(op.cf)];
-        if (op.kind == WriteOp::Kind::kPut) batch.Put(cfh, op.key, op.value).PermitUncheckedError();
-        if (op.kind == WriteOp::Kind::kDelete) batch.Delete(cfh, op.key).PermitUncheckedError();
-        if (op.kind == WriteOp::Kind::kDeleteRange) {
-          batch.DeleteRange(cfh, op.key, op.value).PermitUncheckedError();
-        }
-      }
-      rocksdb::WriteOptions wo;
-      wo.sync = true;
-      EDS_RETURN_IF_ERROR(FromRocksStatus(bdb->Write(wo, &batch), "scrubbing a backup"));
-      EDS_RETURN_IF_ERROR(FromRocksStatus(bdb->Flush(rocksdb::FlushOptions(), h), "flush"));
-      rocksdb::CompactRangeOptions co;
-      co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-      for (auto* cfh : h) {
-        EDS_RETURN_IF_ERROR(FromRocksStatus(bdb->CompactRange(co, cfh, nullptr, nullptr), "compact"));
-      }
-      return OkStatus();
-    });
+    Status s = WithBackupDb(
+        path, [&ops](rocksdb::DB* bdb, std::vector<rocksdb::ColumnFamilyHandle*>& h) -> Status {
+          rocksdb::WriteBatch batch;
+          for (const auto& op : ops) {
+            auto* cfh = h[static_cast<size_t>(op.cf)];
+            if (op.kind == WriteOp::Kind::kPut)
+              batch.Put(cfh, op.key, op.value).PermitUncheckedError();
+            if (op.kind == WriteOp::Kind::kDelete) batch.Delete(cfh, op.key).PermitUncheckedError();
+            if (op.kind == WriteOp::Kind::kDeleteRange) {
+              batch.DeleteRange(cfh, op.key, op.value).PermitUncheckedError();
+            }
+          }
+          rocksdb::WriteOptions wo;
+          wo.sync = true;
+          EDS_RETURN_IF_ERROR(FromRocksStatus(bdb->Write(wo, &batch), "scrubbing a backup"));
+          EDS_RETURN_IF_ERROR(FromRocksStatus(bdb->Flush(rocksdb::FlushOptions(), h), "flush"));
+          rocksdb::CompactRangeOptions co;
+          co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+          for (auto* cfh : h) {
+            EDS_RETURN_IF_ERROR(
+                FromRocksStatus(bdb->CompactRange(co, cfh, nullptr, nullptr), "compact"));
+          }
+          return OkStatus();
+        });
     (s.ok() ? report.backups_scrubbed : report.backups_unreachable).push_back(path);
   }
   return report;
@@ -146,8 +150,8 @@ Result<std::string> RestoreBackup(const std::string& backup_dir, const std::stri
     const std::string lock_path = (fs::path(data_dir) / "LOCK").string();
     if (fs::exists(lock_path, ec)) {
       if (!env->LockFile(lock_path, &lock).ok()) {
-        return FailedPreconditionError(data_dir +
-                                       " is in use by a running daemon: stop edsd before restoring");
+        return FailedPreconditionError(
+            data_dir + " is in use by a running daemon: stop edsd before restoring");
       }
       env->UnlockFile(lock).PermitUncheckedError();
     }

@@ -38,9 +38,9 @@ Result<std::string> OpenBlob(const SecretKey& key, std::string_view context,
   std::string plain(sealed.size() - 1 - kNonce - kTag, '\0');
   unsigned long long mlen = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          reinterpret_cast<unsigned char*>(plain.data()), &mlen, nullptr, U(sealed.substr(1 + kNonce)),
-          sealed.size() - 1 - kNonce, U(context), context.size(), U(sealed.substr(1)),
-          key.data()) != 0) {
+          reinterpret_cast<unsigned char*>(plain.data()), &mlen, nullptr,
+          U(sealed.substr(1 + kNonce)), sealed.size() - 1 - kNonce, U(context), context.size(),
+          U(sealed.substr(1)), key.data()) != 0) {
     sodium_memzero(plain.data(), plain.size());
     return DataLossError("sealed data failed authentication (altered, moved, or another key)");
   }

@@ -80,7 +80,8 @@ RecordCodec::~RecordCodec() = default;
 Status RecordCodec::AddDictionary(uint32_t id, std::string_view dictionary, bool make_current) {
   if (id == 0) return InvalidArgumentError("dictionary id 0 is reserved");
   Impl::Dictionary d;
-  d.cdict = ZSTD_createCDict(dictionary.data(), dictionary.size(), impl_->options.compression_level);
+  d.cdict =
+      ZSTD_createCDict(dictionary.data(), dictionary.size(), impl_->options.compression_level);
   d.ddict = ZSTD_createDDict(dictionary.data(), dictionary.size());
   if (d.cdict == nullptr || d.ddict == nullptr) {
     ZSTD_freeCDict(d.cdict);
@@ -126,7 +127,8 @@ Result<std::string> RecordCodec::Encode(std::string_view record_key, std::string
   }
   if (ZSTD_isError(n)) return InternalError(std::string("zstd: ") + ZSTD_getErrorName(n));
 
-  RecordCompression kind = dict_id != 0 ? RecordCompression::kZstdDictionary : RecordCompression::kZstd;
+  RecordCompression kind =
+      dict_id != 0 ? RecordCompression::kZstdDictionary : RecordCompression::kZstd;
   std::string_view body(compressed.data(), n);
   if (n >= plaintext.size()) {  // compression did not pay
     kind = RecordCompression::kNone;

@@ -18,7 +18,7 @@
 namespace eds::storage {
 
 struct RecordCodecOptions {
-  int compression_level = 3;                 // zstd level, 1..19
+  int compression_level = 3;                   // zstd level, 1..19
   size_t max_record_bytes = 64 * 1024 * 1024;  // larger plaintexts are refused
 };
 

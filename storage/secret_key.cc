@@ -86,8 +86,8 @@ Result<SecretKey> ReadKeyFile(const std::string& path) {
   }
   ::close(fd);
   std::string_view text(buf, n);
-  Result<SecretKey> result = InvalidArgumentError(
-      "key file " + path + " must hold 32 raw bytes or 64 hex characters");
+  Result<SecretKey> result =
+      InvalidArgumentError("key file " + path + " must hold 32 raw bytes or 64 hex characters");
   if (n == SecretKey::kSize) {
     result = SecretKey::FromBytes(text);
   } else {
@@ -100,8 +100,8 @@ Result<SecretKey> ReadKeyFile(const std::string& path) {
     if (text.size() == 2 * SecretKey::kSize) {
       SecretKey k = SecretKey::Random();
       size_t bin_len = 0;
-      if (sodium_hex2bin(k.mutable_data(), SecretKey::kSize, text.data(),
-                         text.size(), nullptr, &bin_len, nullptr) == 0 &&
+      if (sodium_hex2bin(k.mutable_data(), SecretKey::kSize, text.data(), text.size(), nullptr,
+                         &bin_len, nullptr) == 0 &&
           bin_len == SecretKey::kSize) {
         result = std::move(k);
       }

@@ -38,8 +38,8 @@ class SecretKey {
 };
 
 struct MasterKeySource {
-  std::string credential_name;  // looked up under $CREDENTIALS_DIRECTORY when that is set
-  std::string key_file;         // development fallback; empty = none
+  std::string credential_name;   // looked up under $CREDENTIALS_DIRECTORY when that is set
+  std::string key_file;          // development fallback; empty = none
   bool create_key_file = false;  // development: make a random key file (0600) when missing
 };
 

@@ -25,8 +25,8 @@ Status FromRocksStatus(const rocksdb::Status& s, std::string_view what) {
   if (s.IsCorruption()) return DataLossError(msg);
   if (s.IsNoSpace()) return ResourceExhaustedError(msg);
   if (s.IsIOError() && s.ToString().find("lock") != std::string::npos) {
-    return FailedPreconditionError(std::string(what) +
-                                   ": the data dir is in use by another process (is edsd running?)");
+    return FailedPreconditionError(
+        std::string(what) + ": the data dir is in use by another process (is edsd running?)");
   }
   if (s.IsIOError()) return UnavailableError(msg);
   return InternalError(msg);
@@ -65,11 +65,12 @@ Status InitialiseKeys(Store::Impl& impl, const KeyRing& ring) {
     ops.push_back({WriteOp::Kind::kPut, c, std::string(k), std::move(v)});
   };
   put(Cf::kKeys, internal::kMasterKeyIdKey, ring.MasterKeyId());
-  for (std::string_view name : {internal::kIndexSecretKey, internal::kAuditSecretKey,
-                                internal::kDictSecretKey}) {
+  for (std::string_view name :
+       {internal::kIndexSecretKey, internal::kAuditSecretKey, internal::kDictSecretKey}) {
     put(Cf::kKeys, name, ring.Wrap(internal::SecretContext(name), SecretKey::Random()));
   }
-  put(Cf::kKeys, internal::DataKeyKey(0), ring.Wrap(internal::DataKeyContext(0), SecretKey::Random()));
+  put(Cf::kKeys, internal::DataKeyKey(0),
+      ring.Wrap(internal::DataKeyContext(0), SecretKey::Random()));
   std::string next;
   PutBigEndian64(next, 1);
   put(Cf::kKeys, internal::kNextPatientKey, next);
@@ -84,7 +85,7 @@ Status InitialiseKeys(Store::Impl& impl, const KeyRing& ring) {
 }
 
 Result<std::unique_ptr<SecretKey>> LoadSecret(Store::Impl& impl, const KeyRing& ring,
-                                             std::string_view name) {
+                                              std::string_view name) {
   EDS_ASSIGN_OR_RETURN(auto wrapped, impl.Get(Cf::kKeys, name));
   if (!wrapped) return DataLossError("store secret " + std::string(name) + " is missing");
   EDS_ASSIGN_OR_RETURN(SecretKey key, ring.Unwrap(internal::SecretContext(name), *wrapped));
@@ -125,8 +126,9 @@ Result<std::unique_ptr<Store>> OpenStoreWithEnv(const StoreOptions& options, Sec
     cfs.emplace_back(kCfNames[i], CfOptions(static_cast<Cf>(i), cache));
   }
   rocksdb::DB* raw = nullptr;
-  EDS_RETURN_IF_ERROR(FromRocksStatus(
-      rocksdb::DB::Open(db_options, options.data_dir, cfs, &impl->handles, &raw), "opening the store"));
+  EDS_RETURN_IF_ERROR(
+      FromRocksStatus(rocksdb::DB::Open(db_options, options.data_dir, cfs, &impl->handles, &raw),
+                      "opening the store"));
   impl->db.reset(raw);
 
   auto ring = std::make_unique<KeyRing>(std::move(master_key));
@@ -184,9 +186,11 @@ Store::Impl::~Impl() { Close(); }
 void Store::Impl::Close() {
   if (trainer.joinable()) trainer.join();
   if (!db) return;
-  rocksdb::FlushOptions fo;
-  db->Flush(fo, handles).PermitUncheckedError();
-  db->SyncWAL().PermitUncheckedError();
+  // Every write was synced already; flushing only shortens the next open. After a failed write
+  // RocksDB is in an error state where a flush must not be attempted.
+  if (queue && !queue->failed()) {
+    db->Flush(rocksdb::FlushOptions(), handles).PermitUncheckedError();
+  }
   for (auto* h : handles) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
   handles.clear();
   db->Close().PermitUncheckedError();
@@ -287,7 +291,8 @@ StoreStats Store::Stats() {
     s.records_estimate = v;
   }
   auto next = impl_->Get(Cf::kKeys, internal::kNextPatientKey);
-  if (next.ok() && next->has_value() && (*next)->size() == 8) s.patients = GetBigEndian64(**next) - 1;
+  if (next.ok() && next->has_value() && (*next)->size() == 8)
+    s.patients = GetBigEndian64(**next) - 1;
   s.audit_entries = impl_->queue->audit_entries();
   s.dictionary_id = impl_->codec->current_dictionary();
   std::error_code ec;

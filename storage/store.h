@@ -24,8 +24,8 @@
 namespace eds::storage {
 
 struct StoreOptions {
-  std::string data_dir;                     // created (mode 0700) when missing
-  int compression_level = 3;                // zstd level, 1..19
+  std::string data_dir;                       // created (mode 0700) when missing
+  int compression_level = 3;                  // zstd level, 1..19
   size_t dictionary_training_records = 2000;  // records stored before a dictionary is trained
   size_t block_cache_mb = 32;
   Clock* clock = nullptr;  // must outlive the store; nullptr = SystemClock

@@ -57,8 +57,9 @@ Result<AuditVerifyReport> Store::VerifyAudit() {
     if (!hs.ok() || head.size() != 8 + kAuditHashSize) {
       if (last != 0) fail(1, "the audit head record is missing");
     } else if (GetBigEndian64(head) != last || head.substr(8) != prev) {
-      fail(last + 1, "the log ends at entry " + std::to_string(last) + " but its head names entry " +
-                         std::to_string(GetBigEndian64(head)) + " (entries removed from the end)");
+      fail(last + 1, "the log ends at entry " + std::to_string(last) +
+                         " but its head names entry " + std::to_string(GetBigEndian64(head)) +
+                         " (entries removed from the end)");
     }
   }
   return report;
@@ -69,8 +70,8 @@ Result<std::vector<AuditEntry>> Store::ReadAudit(uint64_t from_seq, size_t limit
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(Cf::kAudit)));
   for (it->Seek(internal::AuditKey(from_seq)); it->Valid() && out.size() < limit; it->Next()) {
-    EDS_ASSIGN_OR_RETURN(AuditEntry e, impl_->chain->Open(std::string_view(
-                                           it->value().data(), it->value().size())));
+    EDS_ASSIGN_OR_RETURN(
+        AuditEntry e, impl_->chain->Open(std::string_view(it->value().data(), it->value().size())));
     out.push_back(std::move(e));
   }
   EDS_RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the audit log"));

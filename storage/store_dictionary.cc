@@ -84,12 +84,14 @@ Status Store::Impl::TrainDictionaryNow() {
   }
   it.reset();
   if (samples.size() < 100) return FailedPreconditionError("too few records to train on");
-  EDS_ASSIGN_OR_RETURN(std::string dict, RecordCodec::TrainDictionary(samples, kDictionaryCapacity));
+  EDS_ASSIGN_OR_RETURN(std::string dict,
+                       RecordCodec::TrainDictionary(samples, kDictionaryCapacity));
   const uint32_t id = codec->current_dictionary() + 1;
   std::string id_bytes;
   PutBigEndian32(id_bytes, id);
   std::vector<WriteOp> ops = {
-      {WriteOp::Kind::kPut, Cf::kMeta, internal::DictKey(id), SealBlob(*dict_key, DictContext(id), dict)},
+      {WriteOp::Kind::kPut, Cf::kMeta, internal::DictKey(id),
+       SealBlob(*dict_key, DictContext(id), dict)},
       {WriteOp::Kind::kPut, Cf::kMeta, std::string(internal::kDictCurrentKey), id_bytes}};
   EDS_RETURN_IF_ERROR(queue->Commit(
       std::move(ops), {{"system", "store.dictionary", "dictionary " + std::to_string(id),

@@ -40,8 +40,8 @@ Result<uint64_t> Store::Impl::ResolvePatient(std::string_view patient, bool crea
          ring->Wrap(internal::DataKeyContext(no), SecretKey::Random())},
         {WriteOp::Kind::kPut, Cf::kKeys, internal::PatientIndexKey(hashed), no_bytes},
         {WriteOp::Kind::kPut, Cf::kKeys, std::string(internal::kNextPatientKey), new_next}};
-    EDS_RETURN_IF_ERROR(
-        queue->Commit(std::move(ops), {{"system", "key.create", "patient " + std::to_string(no), ""}}));
+    EDS_RETURN_IF_ERROR(queue->Commit(
+        std::move(ops), {{"system", "key.create", "patient " + std::to_string(no), ""}}));
   }
   if (patient_cache.size() >= kMaxCachedKeys) patient_cache.clear();
   patient_cache.emplace(hashed, no);

@@ -9,8 +9,8 @@ namespace eds::storage::internal {
 inline constexpr uint8_t kRecordFormatVersion = 1;
 
 enum class RecordCompression : uint8_t {
-  kNone = 0,        // stored raw: compression did not pay
-  kZstd = 1,        // zstd frame, no dictionary
+  kNone = 0,            // stored raw: compression did not pay
+  kZstd = 1,            // zstd frame, no dictionary
   kZstdDictionary = 2,  // zstd frame made with the dictionary named in the header
 };
 

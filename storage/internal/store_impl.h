@@ -12,10 +12,10 @@
 
 #include "common/mutex.h"
 #include "storage/audit_log.h"
+#include "storage/internal/write_queue.h"
 #include "storage/key_ring.h"
 #include "storage/record_codec.h"
 #include "storage/store.h"
-#include "storage/internal/write_queue.h"
 
 namespace eds::storage {
 

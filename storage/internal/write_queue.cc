@@ -21,7 +21,11 @@ Status FromRocks(const rocksdb::Status& s) {
 
 WriteQueue::WriteQueue(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
                        const AuditChain* chain, Clock& clock, uint64_t next_seq, std::string head)
-    : db_(db), handles_(handles), chain_(chain), clock_(clock), next_seq_(next_seq),
+    : db_(db),
+      handles_(handles),
+      chain_(chain),
+      clock_(clock),
+      next_seq_(next_seq),
       head_(std::move(head)) {}
 
 uint64_t WriteQueue::audit_entries() {
@@ -63,9 +67,15 @@ Status WriteQueue::Commit(std::vector<WriteOp> ops, std::vector<AuditEvent> even
     for (const auto& op : q->ops) {
       auto* cf = handles_[static_cast<size_t>(op.cf)];
       switch (op.kind) {
-        case WriteOp::Kind::kPut: rs = batch.Put(cf, op.key, op.value); break;
-        case WriteOp::Kind::kDelete: rs = batch.Delete(cf, op.key); break;
-        case WriteOp::Kind::kDeleteRange: rs = batch.DeleteRange(cf, op.key, op.value); break;
+        case WriteOp::Kind::kPut:
+          rs = batch.Put(cf, op.key, op.value);
+          break;
+        case WriteOp::Kind::kDelete:
+          rs = batch.Delete(cf, op.key);
+          break;
+        case WriteOp::Kind::kDeleteRange:
+          rs = batch.DeleteRange(cf, op.key, op.value);
+          break;
       }
       if (!rs.ok()) break;
     }
@@ -82,7 +92,8 @@ Status WriteQueue::Commit(std::vector<WriteOp> ops, std::vector<AuditEvent> even
     std::string head_value;
     PutBigEndian64(head_value, seq - 1);
     head_value += head;
-    rs = batch.Put(handles_[static_cast<size_t>(Cf::kMeta)], std::string(kAuditHeadKey), head_value);
+    rs =
+        batch.Put(handles_[static_cast<size_t>(Cf::kMeta)], std::string(kAuditHeadKey), head_value);
   }
   if (rs.ok()) {
     rocksdb::WriteOptions wo;
@@ -90,6 +101,7 @@ Status WriteQueue::Commit(std::vector<WriteOp> ops, std::vector<AuditEvent> even
     rs = db_->Write(wo, &batch);
   }
   const Status status = FromRocks(rs);
+  if (!status.ok()) failed_ = true;
   mu_.Lock();
 
   if (status.ok()) {

@@ -6,6 +6,7 @@
 
 #include <rocksdb/db.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <string>
@@ -38,6 +39,8 @@ class WriteQueue {
 
   // Number of audit entries written so far.
   uint64_t audit_entries();
+  // True once any commit failed (RocksDB then refuses further writes until reopened).
+  bool failed() const { return failed_.load(); }
 
  private:
   struct Writer {
@@ -52,6 +55,7 @@ class WriteQueue {
   const AuditChain* chain_;
   Clock& clock_;
 
+  std::atomic<bool> failed_{false};
   Mutex mu_;
   std::condition_variable cv_;
   std::deque<Writer*> queue_ EDS_GUARDED_BY(mu_);

@@ -15,7 +15,8 @@ class AuditTamperTest : public StoreTest {
   // A closed store with a known number of audit entries.
   uint64_t MakeLog() {
     auto store = OpenOrDie();
-    for (int i = 0; i < 10; ++i) EDS_EXPECT_OK(store->Audit({"admin:alice", "config.change", "", ""}));
+    for (int i = 0; i < 10; ++i)
+      EDS_EXPECT_OK(store->Audit({"admin:alice", "config.change", "", ""}));
     EDS_EXPECT_OK(store->Write(Records("p", 2), TestEvent()));
     return store->Stats().audit_entries;
   }
@@ -39,7 +40,8 @@ TEST_F(AuditTamperTest, IntactChainVerifiesAndListsEveryEntry) {
   ASSERT_EQ(entries->size(), n + 1);
   EXPECT_EQ((*entries)[0].event.action, "store.open");
   EXPECT_EQ((*entries)[5].event.actor, "admin:alice");
-  for (size_t i = 1; i < entries->size(); ++i) EXPECT_EQ((*entries)[i].prev_hash, (*entries)[i - 1].hash);
+  for (size_t i = 1; i < entries->size(); ++i)
+    EXPECT_EQ((*entries)[i].prev_hash, (*entries)[i - 1].hash);
 }
 
 TEST_F(AuditTamperTest, AlteredEntryIsNamed) {
@@ -107,13 +109,17 @@ TEST_F(AuditTamperTest, ForgedEntryWithoutTheKeyDoesNotVerify) {
     // A forger who knows the format but not the audit key: chain with an unkeyed guess.
     AuditChain forger(SecretKey::Random());
     std::string hash;
-    const std::string forged =
-        forger.Seal(n + 1, 0, {"admin:alice", "noop", "", ""}, last.substr(0, kAuditHashSize), &hash);
-    ASSERT_TRUE(raw.db()->Put({}, raw.cf(internal::Cf::kAudit), internal::AuditKey(n + 1), forged).ok());
+    const std::string forged = forger.Seal(n + 1, 0, {"admin:alice", "noop", "", ""},
+                                           last.substr(0, kAuditHashSize), &hash);
+    ASSERT_TRUE(
+        raw.db()->Put({}, raw.cf(internal::Cf::kAudit), internal::AuditKey(n + 1), forged).ok());
     std::string head;
     PutBigEndian64(head, n + 1);
     head += hash;
-    ASSERT_TRUE(raw.db()->Put({}, raw.cf(internal::Cf::kMeta), std::string(internal::kAuditHeadKey), head).ok());
+    ASSERT_TRUE(
+        raw.db()
+            ->Put({}, raw.cf(internal::Cf::kMeta), std::string(internal::kAuditHeadKey), head)
+            .ok());
   }
   auto r = Verify();
   EXPECT_FALSE(r.intact);

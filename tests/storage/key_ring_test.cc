@@ -31,7 +31,7 @@ TEST(KeyFileTest, ReadsHexOrRawAndWritesPrivately) {
   const SecretKey key = SecretKey::Random();
   const std::string path = dir.Sub("keys/master.key");
   ASSERT_THAT(WriteKeyFile(path, key), IsOk());
-  struct stat st{};
+  struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
   auto read = ReadKeyFile(path);

@@ -17,18 +17,18 @@ using ::eds::testing::StatusIs;
 // Known identifying strings written into records, logical ids and pseudonyms.
 const std::vector<std::string>& Needles() {
   static const std::vector<std::string> n = {
-      "Marchand-Dubois", "Zephyrine", "185127512345678", "IPP0045781236", "Observation/obs-4455",
-      "pseudonym-7f3a9c", "Rue des Lilas"};
+      "Marchand-Dubois",      "Zephyrine",        "185127512345678", "IPP0045781236",
+      "Observation/obs-4455", "pseudonym-7f3a9c", "Rue des Lilas"};
   return n;
 }
 
 std::vector<RecordWrite> IdentifyingRecords(int count) {
   std::vector<RecordWrite> out;
   for (int i = 0; i < count; ++i) {
-    out.push_back({"pseudonym-7f3a9c" + std::to_string(i % 7),
-                   "Observation/obs-4455" + std::to_string(i),
-                   R"({"resourceType":"Patient","identifier":[{"system":"urn:oid:1.2.250.1.213.1.4.8","value":"185127512345678"},{"value":"IPP0045781236"}],"name":[{"family":"Marchand-Dubois","given":["Zephyrine"]}],"address":[{"line":["12 Rue des Lilas"]}],"n":)" +
-                       std::to_string(i) + "}"});
+    out.push_back(
+        {"pseudonym-7f3a9c" + std::to_string(i % 7), "Observation/obs-4455" + std::to_string(i),
+         R"({"resourceType":"Patient","identifier":[{"system":"urn:oid:1.2.250.1.213.1.4.8","value":"185127512345678"},{"value":"IPP0045781236"}],"name":[{"family":"Marchand-Dubois","given":["Zephyrine"]}],"address":[{"line":["12 Rue des Lilas"]}],"n":)" +
+             std::to_string(i) + "}"});
   }
   return out;
 }
@@ -41,7 +41,8 @@ std::vector<std::string> FindNeedles(const std::filesystem::path& dir,
     if (!e.is_regular_file()) continue;
     const std::string content = eds::testing::ReadFileOrDie(e.path());
     for (const auto& n : needles) {
-      if (content.find(n) != std::string::npos) found.push_back(e.path().filename().string() + ": " + n);
+      if (content.find(n) != std::string::npos)
+        found.push_back(e.path().filename().string() + ": " + n);
     }
   }
   return found;
@@ -81,8 +82,8 @@ TEST_F(StoreTest, RocksDbKeysAreOpaque) {
   }
   RawDb raw(options_.data_dir);
   ASSERT_TRUE(raw.ok());
-  for (auto c : {internal::Cf::kRecords, internal::Cf::kKeys, internal::Cf::kMeta,
-                 internal::Cf::kAudit}) {
+  for (auto c :
+       {internal::Cf::kRecords, internal::Cf::kKeys, internal::Cf::kMeta, internal::Cf::kAudit}) {
     for (const auto& [key, value] : raw.All(c)) {
       for (const auto& n : Needles()) {
         EXPECT_EQ(key.find(n), std::string::npos) << n;
@@ -112,8 +113,10 @@ TEST_F(StoreTest, ErasureLeavesNothingDecryptableLiveOrInEarlierBackups) {
     std::string dek_key;
     dek_key.push_back('p');
     PutBigEndian64(dek_key, 1);
-    ASSERT_TRUE(raw.db()->Get(rocksdb::ReadOptions(), raw.cf(internal::Cf::kKeys), dek_key,
-                              &wrapped_dek).ok());
+    ASSERT_TRUE(
+        raw.db()
+            ->Get(rocksdb::ReadOptions(), raw.cf(internal::Cf::kKeys), dek_key, &wrapped_dek)
+            .ok());
   }
   auto store = OpenOrDie();
   auto report = store->ErasePatient("erase-me", TestEvent("erase"));
@@ -121,7 +124,8 @@ TEST_F(StoreTest, ErasureLeavesNothingDecryptableLiveOrInEarlierBackups) {
   EXPECT_EQ(report->records_deleted, 30u);
   ASSERT_EQ(report->backups_scrubbed.size(), 1u);
   EXPECT_EQ(report->backups_scrubbed[0], backup);
-  EXPECT_THAT(store->Read("erase-me", "Observation/1", TestEvent()), StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(store->Read("erase-me", "Observation/1", TestEvent()),
+              StatusIs(StatusCode::kNotFound));
   EXPECT_THAT(store->Read("keep-me", "Observation/1", TestEvent()), IsOk());
   EXPECT_THAT(store->ErasePatient("erase-me", TestEvent()), StatusIs(StatusCode::kNotFound));
   store.reset();

@@ -17,14 +17,15 @@ TEST_F(StoreTest, WrittenRecordsReadBackAfterReopen) {
   {
     auto store = OpenOrDie();
     EDS_ASSERT_OK(store->Write(Records("patient-a", 5), TestEvent()));
-    EDS_ASSERT_OK(store->Write({{"", "Organization/1", R"({"resourceType":"Organization"})"}},
-                               TestEvent()));
+    EDS_ASSERT_OK(
+        store->Write({{"", "Organization/1", R"({"resourceType":"Organization"})"}}, TestEvent()));
   }
   auto store = OpenOrDie();
   auto r = store->Read("patient-a", "Observation/3", TestEvent("read"));
   ASSERT_THAT(r, IsOk());
   EXPECT_NE(r->find(R"("id":"3")"), std::string::npos);
-  EXPECT_EQ(*store->Read("", "Organization/1", TestEvent("read")), R"({"resourceType":"Organization"})");
+  EXPECT_EQ(*store->Read("", "Organization/1", TestEvent("read")),
+            R"({"resourceType":"Organization"})");
   EXPECT_THAT(store->Read("patient-a", "Observation/99", TestEvent("read")),
               StatusIs(StatusCode::kNotFound));
   EXPECT_THAT(store->Read("patient-z", "Observation/1", TestEvent("read")),

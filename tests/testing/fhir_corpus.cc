@@ -46,7 +46,8 @@ std::vector<std::string> SharedFhirResources() {
   std::vector<std::string> out;
   const auto root = SharedTestData();
   if (root.empty()) return out;
-  for (const char* sub : {"fhir/examples/r4-spec", "fhir/synthea/generated-sample-data-r4/sample"}) {
+  for (const char* sub :
+       {"fhir/examples/r4-spec", "fhir/synthea/generated-sample-data-r4/sample"}) {
     for (const auto& f : JsonFilesUnder(root / sub)) {
       auto r = FhirResourcesOfFile(f);
       out.insert(out.end(), r.begin(), r.end());

@@ -10,8 +10,9 @@ namespace eds::testing {
 
 class ManualClock final : public Clock {
  public:
-  explicit ManualClock(std::chrono::system_clock::time_point start =
-                           std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000)))
+  explicit ManualClock(
+      std::chrono::system_clock::time_point start =
+          std::chrono::system_clock::time_point(std::chrono::seconds(1'800'000'000)))
       : wall_ns_(start.time_since_epoch().count()) {}
 
   std::chrono::system_clock::time_point Now() const override {
