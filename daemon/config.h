@@ -1,0 +1,119 @@
+// Config: edsd's settings, read once from a TOML file at start-up and validated in full.
+// Errors name the file, line and dotted key ("edsd.toml:4: admin.port: ...") and come back as
+// kInvalidArgument (kNotFound when the file is missing); start-up stops on any of them.
+// Relative paths in the file are resolved against the directory of the config file, so a
+// development config inside a checkout works from any working directory.
+// Every key is documented in config/edsd.example.toml. Plain values: copy and share freely.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/log.h"
+#include "common/result.h"
+
+namespace eds::daemon {
+
+struct StorageConfig {
+  // Directory of the RocksDB store. Default "/var/lib/eds". Needs a restart.
+  std::string data_dir = "/var/lib/eds";
+  // Name of the systemd credential under $CREDENTIALS_DIRECTORY that holds the 32-byte master
+  // key. Default "eds-master-key".
+  std::string master_key_credential = "eds-master-key";
+  // Development only: path of a master key file, used when no credential is present. Default ""
+  // (none).
+  std::string master_key_file;
+  // Development only: generate master_key_file (mode 0600) on first start. Default false.
+  bool create_master_key_file = false;
+  // zstd compression level of stored records, 1..19. Default 3.
+  int compression_level = 3;
+  // Records stored before the first zstd dictionary is trained, 100..1000000. Default 2000.
+  int dictionary_training_records = 2000;
+  // RocksDB block cache size in MiB, 8..65536. Default 32.
+  int block_cache_mb = 32;
+
+  friend bool operator==(const StorageConfig&, const StorageConfig&) = default;
+};
+
+struct AdminConfig {
+  // IPv4 or IPv6 address the admin HTTPS server listens on. Default "0.0.0.0".
+  std::string bind = "0.0.0.0";
+  // TCP port of the admin HTTPS server, 1..65535. Default 8443.
+  int port = 8443;
+  // PEM certificate chain of the admin server. Default "/etc/eds/tls/admin.crt".
+  std::string tls_cert = "/etc/eds/tls/admin.crt";
+  // PEM private key of the admin server. Default "/etc/eds/tls/admin.key".
+  std::string tls_key = "/etc/eds/tls/admin.key";
+  // Make a self-signed certificate on first start when tls_cert or tls_key is missing.
+  // Default false.
+  bool generate_dev_certificate = false;
+  // Worker threads of the admin server, 1..64. Default 4.
+  int threads = 4;
+  // Time allowed for one admin request, in milliseconds, 100..600000. Default 10000.
+  int request_timeout_ms = 10000;
+
+  friend bool operator==(const AdminConfig&, const AdminConfig&) = default;
+};
+
+struct ControlConfig {
+  // Path of the UNIX socket edsctl talks to. Default "/run/eds/edsd.sock".
+  std::string socket = "/run/eds/edsd.sock";
+  // When set, the socket is mode 0660 and members of this group may use it; when empty it is
+  // mode 0600 (owner only). Default "".
+  std::string group;
+
+  friend bool operator==(const ControlConfig&, const ControlConfig&) = default;
+};
+
+struct LogConfig {
+  // Lowest level logged: debug, info, warning or error. Default info. The only setting that
+  // SIGHUP applies at run time.
+  LogLevel level = LogLevel::kInfo;
+
+  friend bool operator==(const LogConfig&, const LogConfig&) = default;
+};
+
+struct DaemonConfig {
+  // Time allowed for an orderly shutdown, in milliseconds, 100..60000. Default 5000.
+  int shutdown_timeout_ms = 5000;
+
+  friend bool operator==(const DaemonConfig&, const DaemonConfig&) = default;
+};
+
+struct Config {
+  StorageConfig storage;
+  AdminConfig admin;
+  ControlConfig control;
+  LogConfig log;
+  DaemonConfig daemon;
+
+  friend bool operator==(const Config&, const Config&) = default;
+};
+
+// Reads and validates the file at `path`. kNotFound when it does not exist.
+Result<Config> LoadConfig(const std::string& path);
+
+// Validates TOML text. `source_name` is the file name used in messages and, made absolute
+// against the working directory, the file whose directory relative paths are resolved against.
+Result<Config> ParseConfig(std::string_view toml_text, std::string_view source_name);
+
+// Every dotted key Config understands ("storage.data_dir", ...), in declaration order.
+const std::vector<std::string>& AllConfigKeys();
+
+// Dotted keys of every value in a TOML document (tables are descended, not listed), sorted.
+// Used to check that the example config documents every key.
+Result<std::vector<std::string>> ListTomlKeys(std::string_view toml_text,
+                                              std::string_view source_name);
+
+struct ConfigChange {
+  std::string key;        // dotted key, e.g. "admin.port"
+  std::string old_value;  // as written in TOML, e.g. "8443" or "\"info\""
+  std::string new_value;
+  bool applies_at_runtime;  // false: the running daemon keeps the old value until a restart
+};
+
+// Settings that differ between the running config and a reloaded one, in declaration order.
+std::vector<ConfigChange> DiffConfig(const Config& running, const Config& reloaded);
+
+}  // namespace eds::daemon
