@@ -1,0 +1,70 @@
+#include "webadmin/internal/tls_context.h"
+
+#include <openssl/x509.h>
+
+#include "common/status_macros.h"
+#include "webadmin/internal/openssl_util.h"
+
+namespace eds::webadmin::internal {
+namespace {
+
+// TLS 1.2: ECDHE key exchange (forward secrecy) with AEAD ciphers only; no CBC, no static RSA.
+constexpr char kTls12CipherList[] =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
+constexpr char kTls13CipherSuites[] =
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+constexpr char kGroups[] = "X25519:P-256:P-384";
+
+Status OpenSslFailure(const std::string& what) {
+  return InternalError(what + ": " + DrainOpenSslErrors());
+}
+
+}  // namespace
+
+Status CheckCertificateAndKey(const std::string& cert_path, const std::string& key_path) {
+  EDS_ASSIGN_OR_RETURN(X509Ptr cert, LoadCertificatePem(cert_path));
+  EDS_ASSIGN_OR_RETURN(EvpPkeyPtr key, LoadPrivateKeyPem(key_path));
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    DrainOpenSslErrors();
+    return InvalidArgumentError("TLS key file " + key_path + " does not match the certificate in " +
+                                cert_path);
+  }
+  return OkStatus();
+}
+
+Status ConfigureServerTls(SSL_CTX* ctx, const std::string& cert_path, const std::string& key_path) {
+  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
+    return OpenSslFailure("cannot require TLS 1.2");
+  }
+  SSL_CTX_set_options(
+      ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (SSL_CTX_set_cipher_list(ctx, kTls12CipherList) != 1 ||
+      SSL_CTX_set_ciphersuites(ctx, kTls13CipherSuites) != 1) {
+    return OpenSslFailure("cannot set the TLS cipher lists");
+  }
+  // The OpenSSL macro casts away const, so hand it a mutable copy.
+  std::string groups = kGroups;
+  if (SSL_CTX_set1_groups_list(ctx, groups.data()) != 1) {
+    return OpenSslFailure("cannot set the TLS key exchange groups");
+  }
+  // No passphrase: an encrypted key fails to load instead of prompting on a terminal.
+  SSL_CTX_set_default_passwd_cb(ctx, [](char*, int, int, void*) { return 0; });
+  if (SSL_CTX_use_certificate_chain_file(ctx, cert_path.c_str()) != 1) {
+    return InvalidArgumentError("TLS certificate file " + cert_path +
+                                ": cannot load: " + DrainOpenSslErrors());
+  }
+  if (SSL_CTX_use_PrivateKey_file(ctx, key_path.c_str(), SSL_FILETYPE_PEM) != 1) {
+    return InvalidArgumentError("TLS key file " + key_path +
+                                ": cannot load: " + DrainOpenSslErrors());
+  }
+  if (SSL_CTX_check_private_key(ctx) != 1) {
+    return InvalidArgumentError("TLS key file " + key_path + " does not match the certificate in " +
+                                cert_path + ": " + DrainOpenSslErrors());
+  }
+  return OkStatus();
+}
+
+}  // namespace eds::webadmin::internal

@@ -1,0 +1,20 @@
+// Server TLS policy, applied to the SSL_CTX that CivetWeb creates: TLS 1.2 and 1.3 only, ECDHE
+// with AEAD ciphers only for 1.2, no renegotiation or compression, the configured certificate
+// chain and key. Errors name the offending file (see openssl_util.h for the codes).
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <string>
+
+#include "common/status.h"
+
+namespace eds::webadmin::internal {
+
+// Checks that both files load and that the key belongs to the certificate.
+Status CheckCertificateAndKey(const std::string& cert_path, const std::string& key_path);
+
+// Applies the policy and loads the certificate chain and key into `ctx`.
+Status ConfigureServerTls(SSL_CTX* ctx, const std::string& cert_path, const std::string& key_path);
+
+}  // namespace eds::webadmin::internal
