@@ -30,7 +30,9 @@ std::string CompactTimestamp(std::chrono::system_clock::time_point t) {
   return out + "Z";
 }
 
-// Opens a backup (a store directory) by itself, for scrubbing.
+}  // namespace
+
+// Opens a backup (a store directory) by itself, for scrubbing and re-wrapping.
 Status WithBackupDb(
     const std::string& path,
     const std::function<Status(rocksdb::DB*, std::vector<rocksdb::ColumnFamilyHandle*>&)>& fn) {
@@ -48,8 +50,6 @@ Status WithBackupDb(
   Status close = FromRocksStatus(db->Close(), path);
   return s.ok() ? close : s;
 }
-
-}  // namespace
 
 Result<std::string> Store::Backup(const std::string& dir, const AuditEvent& event) {
   if (dir.empty()) return InvalidArgumentError("backup needs a directory");
@@ -92,17 +92,19 @@ Result<std::string> Store::Backup(const std::string& dir, const AuditEvent& even
   return target.string();
 }
 
+std::vector<std::string> Store::Impl::RegisteredBackups() {
+  std::vector<std::string> paths;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf(Cf::kMeta)));
+  const std::string prefix(internal::kBackupPrefix);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    paths.push_back(it->key().ToString().substr(prefix.size()));
+  }
+  return paths;
+}
+
 ErasureReport Store::Impl::ScrubBackups(const std::vector<WriteOp>& ops) {
   ErasureReport report;
-  std::vector<std::string> paths;
-  {
-    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf(Cf::kMeta)));
-    const std::string prefix(internal::kBackupPrefix);
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      paths.push_back(it->key().ToString().substr(prefix.size()));
-    }
-  }
-  for (const auto& path : paths) {
+  for (const auto& path : RegisteredBackups()) {
     std::error_code ec;
     if (!fs::exists(fs::path(path) / kManifestName, ec)) {
       report.backups_unreachable.push_back(path);

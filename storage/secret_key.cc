@@ -68,6 +68,7 @@ SecretKey SecretKey::Clone() const {
 }
 
 Result<SecretKey> ReadKeyFile(const std::string& path) {
+  if (sodium_init() < 0) return InternalError("libsodium failed to initialise");
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return NotFoundError("key file " + path + " does not exist");

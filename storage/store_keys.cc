@@ -114,15 +114,13 @@ Result<ErasureReport> Store::ErasePatient(std::string_view patient, const AuditE
   return report;
 }
 
-Status Store::RotateMasterKey(SecretKey new_master, const AuditEvent& event) {
-  MutexLock lock(impl_->key_mu);
-  auto new_ring = std::make_unique<KeyRing>(std::move(new_master));
-  if (new_ring->MasterKeyId() == impl_->ring->MasterKeyId()) {
-    return InvalidArgumentError("the new master key is the current one");
-  }
+namespace {
+
+// Re-wrap operations for every wrapped key of one keys column family, from `from` to `to`.
+Result<std::vector<WriteOp>> RewrapOps(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* keys,
+                                       const KeyRing& from, const KeyRing& to) {
   std::vector<WriteOp> ops;
-  std::unique_ptr<rocksdb::Iterator> it(
-      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(Cf::kKeys)));
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), keys));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string key = it->key().ToString();
     std::string context;
@@ -133,18 +131,58 @@ Status Store::RotateMasterKey(SecretKey new_master, const AuditEvent& event) {
     } else {
       continue;
     }
-    EDS_ASSIGN_OR_RETURN(SecretKey k, impl_->ring->Unwrap(context, it->value().ToString()));
-    ops.push_back({WriteOp::Kind::kPut, Cf::kKeys, key, new_ring->Wrap(context, k)});
+    EDS_ASSIGN_OR_RETURN(SecretKey k, from.Unwrap(context, it->value().ToString()));
+    ops.push_back({WriteOp::Kind::kPut, Cf::kKeys, key, to.Wrap(context, k)});
   }
   EDS_RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading keys"));
-  it.reset();
-  ops.push_back({WriteOp::Kind::kPut, Cf::kKeys, std::string(internal::kMasterKeyIdKey),
-                 new_ring->MasterKeyId()});
+  ops.push_back(
+      {WriteOp::Kind::kPut, Cf::kKeys, std::string(internal::kMasterKeyIdKey), to.MasterKeyId()});
+  return ops;
+}
+
+}  // namespace
+
+Status Store::RotateMasterKey(SecretKey new_master, const AuditEvent& event) {
+  MutexLock lock(impl_->key_mu);
+  auto new_ring = std::make_unique<KeyRing>(std::move(new_master));
+  if (new_ring->MasterKeyId() == impl_->ring->MasterKeyId()) {
+    return InvalidArgumentError("the new master key is the current one");
+  }
+  EDS_ASSIGN_OR_RETURN(std::vector<WriteOp> ops,
+                       RewrapOps(impl_->db.get(), impl_->cf(Cf::kKeys), *impl_->ring, *new_ring));
   AuditEvent ev = event;
   ev.action = "key.rotate";
   ev.object = HexEncode(impl_->ring->MasterKeyId()) + " -> " + HexEncode(new_ring->MasterKeyId());
   ev.detail = std::to_string(ops.size() - 1) + " keys re-wrapped";
   EDS_RETURN_IF_ERROR(impl_->queue->Commit(ops, {ev}));
+  // The live store first, then registered backups follow, so they restore under the new key; one
+  // that cannot be reached keeps the old key and is named in the audit entry.
+  std::vector<std::string> missed;
+  for (const auto& path : impl_->RegisteredBackups()) {
+    Status s = WithBackupDb(
+        path, [&](rocksdb::DB* bdb, std::vector<rocksdb::ColumnFamilyHandle*>& h) -> Status {
+          EDS_ASSIGN_OR_RETURN(auto bops, RewrapOps(bdb, h[static_cast<size_t>(Cf::kKeys)],
+                                                    *impl_->ring, *new_ring));
+          rocksdb::WriteBatch batch;
+          for (const auto& op : bops)
+            batch.Put(h[static_cast<size_t>(Cf::kKeys)], op.key, op.value).PermitUncheckedError();
+          rocksdb::WriteOptions wo;
+          wo.sync = true;
+          EDS_RETURN_IF_ERROR(FromRocksStatus(bdb->Write(wo, &batch), "re-wrapping a backup"));
+          EDS_RETURN_IF_ERROR(FromRocksStatus(bdb->Flush(rocksdb::FlushOptions(), h), "flush"));
+          rocksdb::CompactRangeOptions co;
+          co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+          return FromRocksStatus(
+              bdb->CompactRange(co, h[static_cast<size_t>(Cf::kKeys)], nullptr, nullptr),
+              "compact");
+        });
+    if (!s.ok()) missed.push_back(path);
+  }
+  for (const auto& m : missed) {
+    impl_->queue
+        ->Commit({}, {{event.actor, "key.rotate.backup_missed", m, "backup keeps the old key"}})
+        .IgnoreError();
+  }
   impl_->ring = std::move(new_ring);
   return impl_->PurgeDeleted(Cf::kKeys, "", "");
 }

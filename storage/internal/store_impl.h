@@ -4,6 +4,7 @@
 #include <rocksdb/db.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -20,6 +21,11 @@
 namespace eds::storage {
 
 Status FromRocksStatus(const rocksdb::Status& s, std::string_view what);
+
+// Opens a backup (a store directory of its own) and runs `fn` on it.
+Status WithBackupDb(
+    const std::string& path,
+    const std::function<Status(rocksdb::DB*, std::vector<rocksdb::ColumnFamilyHandle*>&)>& fn);
 
 struct Store::Impl {
   ~Impl();  // closes the database when still open (also after a failed open)
@@ -62,6 +68,7 @@ struct Store::Impl {
   // Flushes every column family and compacts so deleted values leave the files.
   Status PurgeDeleted(internal::Cf c, const std::string& begin, const std::string& end);
   ErasureReport ScrubBackups(const std::vector<internal::WriteOp>& ops);
+  std::vector<std::string> RegisteredBackups();
   void Close();
 };
 

@@ -72,5 +72,22 @@ TEST_F(StoreTest, TwoBackupsInTheSameSecondGetDistinctDirectories) {
   EXPECT_NE(*a, *b);
 }
 
+TEST_F(StoreTest, BackupsFollowAMasterKeyRotation) {
+  const SecretKey new_master = SecretKey::Random();
+  std::string backup;
+  {
+    auto store = OpenOrDie();
+    EDS_ASSERT_OK(store->Write(Records("p", 10), TestEvent()));
+    backup = *store->Backup(dir_.Sub("backups"), TestEvent());
+    EDS_ASSERT_OK(store->RotateMasterKey(new_master.Clone(), TestEvent()));
+  }
+  options_.data_dir = dir_.Sub("restored");
+  ASSERT_THAT(RestoreBackup(backup, options_.data_dir), IsOk());
+  EXPECT_THAT(Store::Open(options_, master_.Clone()), StatusIs(StatusCode::kFailedPrecondition));
+  auto store = Store::Open(options_, new_master.Clone());
+  ASSERT_THAT(store, IsOk());
+  EXPECT_THAT((*store)->Read("p", "Observation/9", TestEvent()), IsOk());
+}
+
 }  // namespace
 }  // namespace eds::storage

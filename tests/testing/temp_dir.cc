@@ -24,7 +24,12 @@ TempDir::~TempDir() {
 
 std::filesystem::path SourcePath(const std::string& relative) {
   const char* src = std::getenv("EDS_SOURCE_DIR");
-  return std::filesystem::path(src ? src : ".") / relative;
+  return std::filesystem::path(src ? src : EDS_DEFAULT_SOURCE_DIR) / relative;
+}
+
+std::filesystem::path BinaryPath(const std::string& relative) {
+  const char* bin = std::getenv("EDS_BINARY_DIR");
+  return std::filesystem::path(bin ? bin : EDS_DEFAULT_BINARY_DIR) / relative;
 }
 
 std::filesystem::path SharedTestData() {

@@ -22,6 +22,8 @@ class TempDir {
 
 // Path of a file under the source tree (tests/data/... or similar), from EDS_SOURCE_DIR.
 std::filesystem::path SourcePath(const std::string& relative);
+// Path of a file under the build tree (bin/edsd, ...), from EDS_BINARY_DIR.
+std::filesystem::path BinaryPath(const std::string& relative);
 // The shared third-party test data folder (../shared/testdata next to the checkout), or an empty
 // path when it is absent (a fresh clone); tests that need it say so when they skip.
 std::filesystem::path SharedTestData();
