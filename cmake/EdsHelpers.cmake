@@ -24,8 +24,7 @@ function(eds_cc_test)
     set(ARG_LABELS unit)
   endif()
   gtest_discover_tests(${ARG_NAME} DISCOVERY_TIMEOUT 60
-    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
-    ENVIRONMENT "EDS_SOURCE_DIR=${PROJECT_SOURCE_DIR};EDS_BINARY_DIR=${PROJECT_BINARY_DIR}")
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT})
 endfunction()
 
 # eds_cc_benchmark(NAME n SRCS ... DEPS ...): built, never run by ctest.

@@ -1,0 +1,20 @@
+// edsctl subcommands. Online ones talk to the running edsd over its control socket; restore works
+// offline on a stopped data dir. Each returns the process exit code and prints to stdout/stderr.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace eds::cli {
+
+struct GlobalOptions {
+  std::string config_path = "/etc/eds/edsd.toml";
+  std::string socket_path;  // overrides control.socket of the config
+  bool json = false;        // print the daemon's JSON answer as is
+};
+
+int RunOnline(const GlobalOptions& options, const std::string& command,
+              const std::vector<std::string>& args);
+int RunRestore(const GlobalOptions& options, const std::vector<std::string>& args);
+
+}  // namespace eds::cli

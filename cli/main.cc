@@ -1,0 +1,53 @@
+// edsctl: the local command line of an eds-node box.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+
+namespace {
+
+void Usage() {
+  std::fputs(
+      "usage: edsctl [--config FILE] [--socket PATH] [--json] COMMAND [ARGS]\n"
+      "commands (edsd running):\n"
+      "  status                         daemon and store state\n"
+      "  backup DIR                     online, consistent backup into a new folder under DIR\n"
+      "  verify                         check the audit chain and every record\n"
+      "  rotate-key [--new-key-file F]  re-wrap every data key under a new master key\n"
+      "commands (edsd stopped):\n"
+      "  restore BACKUP_DIR             replace the data dir with a backup (old dir kept)\n",
+      stderr);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  eds::cli::GlobalOptions options;
+  int i = 1;
+  for (; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) {
+      options.config_path = argv[++i];
+    } else if (arg == "--socket" && i + 1 < argc) {
+      options.socket_path = argv[++i];
+    } else if (arg == "--json") {
+      options.json = true;
+    } else {
+      break;
+    }
+  }
+  if (i >= argc) {
+    Usage();
+    return 2;
+  }
+  const std::string command = argv[i];
+  const std::vector<std::string> args(argv + i + 1, argv + argc);
+  if (command == "status" || command == "backup" || command == "verify" ||
+      command == "rotate-key") {
+    return eds::cli::RunOnline(options, command, args);
+  }
+  if (command == "restore") return eds::cli::RunRestore(options, args);
+  Usage();
+  return 2;
+}

@@ -1,0 +1,76 @@
+#include "daemon/control_commands.h"
+
+#include "daemon/master_key.h"
+#include "daemon/version.h"
+
+namespace eds::daemon {
+namespace {
+
+nlohmann::json Error(const Status& s) {
+  return {{"ok", false}, {"error", s.message()}, {"code", std::string(StatusCodeName(s.code()))}};
+}
+
+nlohmann::json StatusJson(ControlContext& ctx) {
+  const storage::StoreStats s = ctx.store.Stats();
+  const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
+      std::chrono::steady_clock::now() - ctx.started);
+  return {{"ok", true},
+          {"version", kVersion},
+          {"uptime_s", uptime.count()},
+          {"store",
+           {{"state", "open"},
+            {"data_dir", ctx.store.data_dir()},
+            {"records", s.records_estimate},
+            {"patients", s.patients},
+            {"audit_entries", s.audit_entries},
+            {"dictionary", s.dictionary_id},
+            {"disk_bytes", s.disk_bytes},
+            {"master_key_id", ctx.store.MasterKeyId()}}}};
+}
+
+nlohmann::json Verify(ControlContext& ctx, const storage::AuditEvent& ev) {
+  ctx.store.Audit(ev).IgnoreError();
+  auto audit = ctx.store.VerifyAudit();
+  if (!audit.ok()) return Error(audit.status());
+  auto records = ctx.store.VerifyRecords();
+  if (!records.ok()) return Error(records.status());
+  nlohmann::json j = {{"ok", audit->intact && records->failed == 0},
+                      {"audit",
+                       {{"intact", audit->intact},
+                        {"entries", audit->entries},
+                        {"first_broken", audit->first_broken},
+                        {"reason", audit->reason}}},
+                      {"records", {{"checked", records->records}, {"failed", records->failed}}}};
+  if (!audit->intact) {
+    j["error"] =
+        "audit chain broken at entry " + std::to_string(audit->first_broken) + ": " + audit->reason;
+  } else if (records->failed != 0) {
+    j["error"] = std::to_string(records->failed) + " records fail authentication";
+  }
+  return j;
+}
+
+}  // namespace
+
+nlohmann::json HandleControlRequest(ControlContext& ctx, const nlohmann::json& request,
+                                    const PeerCredentials& peer) {
+  const std::string cmd = request.value("cmd", "");
+  const storage::AuditEvent ev{"edsctl uid=" + std::to_string(peer.uid), "admin." + cmd, "", ""};
+  if (cmd == "ping") return {{"ok", true}};
+  if (cmd == "status") return StatusJson(ctx);
+  if (cmd == "verify") return Verify(ctx, ev);
+  if (cmd == "backup") {
+    const std::string dir = request.value("dir", "");
+    auto path = ctx.store.Backup(dir, ev);
+    if (!path.ok()) return Error(path.status());
+    return {{"ok", true}, {"path", *path}};
+  }
+  if (cmd == "rotate-key") {
+    auto note = RotateMasterKey(ctx.storage, ctx.store, request.value("new_key_file", ""), ev);
+    if (!note.ok()) return Error(note.status());
+    return {{"ok", true}, {"note", *note}, {"master_key_id", ctx.store.MasterKeyId()}};
+  }
+  return {{"ok", false}, {"error", "unknown command '" + cmd + "'"}};
+}
+
+}  // namespace eds::daemon

@@ -1,0 +1,25 @@
+// The commands edsctl sends over the control socket (docs/formats/control.md): ping, status,
+// backup, verify, rotate-key. Each one that acts is audited with the caller's uid.
+#pragma once
+
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+
+#include "daemon/config.h"
+#include "daemon/control_server.h"
+#include "storage/store.h"
+
+namespace eds::daemon {
+
+struct ControlContext {
+  storage::Store& store;         // must outlive the call
+  const StorageConfig& storage;  // must outlive the call
+  std::chrono::steady_clock::time_point started;
+};
+
+// Always answers {"ok": true, ...} or {"ok": false, "error": "..."}.
+nlohmann::json HandleControlRequest(ControlContext& ctx, const nlohmann::json& request,
+                                    const PeerCredentials& peer);
+
+}  // namespace eds::daemon

@@ -1,0 +1,247 @@
+#include "daemon/control_server.h"
+
+#include <grp.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "common/log.h"
+
+namespace eds::daemon {
+
+namespace asio = boost::asio;
+using local = asio::local::stream_protocol;
+
+namespace {
+
+constexpr size_t kMaxRequestBytes = 64 * 1024;
+
+// Supplementary groups of a process, from /proc/<pid>/status ("Groups: 4 24 27").
+std::vector<long> ProcessGroups(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  std::vector<long> groups;
+  while (std::getline(in, line)) {
+    if (line.rfind("Groups:", 0) != 0) continue;
+    std::istringstream ss(line.substr(7));
+    for (long g; ss >> g;) groups.push_back(g);
+  }
+  return groups;
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(local::socket socket, const ControlHandler& handler, uid_t owner, long group_gid,
+          int timeout_ms, std::atomic<int>& busy)
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        handler_(handler),
+        owner_(owner),
+        group_gid_(group_gid),
+        timeout_ms_(timeout_ms),
+        busy_(busy) {}
+
+  void Start() {
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return;
+    peer_ = {cred.pid, cred.uid, cred.gid};
+    if (!PeerAllowed(peer_, owner_, group_gid_)) {
+      LogWarning("control socket: connection refused",
+                 {{"EDS_PEER_UID", std::to_string(peer_.uid)},
+                  {"EDS_PEER_PID", std::to_string(peer_.pid)}});
+      Reply({{"ok", false}, {"error", "permission denied"}});
+      return;
+    }
+    timer_.expires_after(std::chrono::milliseconds(timeout_ms_));
+    timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+      if (!ec) self->socket_.close();
+    });
+    asio::async_read_until(socket_, asio::dynamic_buffer(buffer_, kMaxRequestBytes), '\n',
+                           [self = shared_from_this()](const boost::system::error_code& ec,
+                                                       size_t n) { self->OnRequest(ec, n); });
+  }
+
+ private:
+  void OnRequest(const boost::system::error_code& ec, size_t n) {
+    timer_.cancel();
+    if (ec) {
+      if (ec == asio::error::not_found) Reply({{"ok", false}, {"error", "request too large"}});
+      return;
+    }
+    nlohmann::json request = nlohmann::json::parse(buffer_.substr(0, n), nullptr, false);
+    if (request.is_discarded() || !request.is_object()) {
+      Reply({{"ok", false}, {"error", "request is not a JSON object"}});
+      return;
+    }
+    nlohmann::json response;
+    ++busy_;  // the command runs: Stop() waits for it
+    try {
+      response = handler_(request, peer_);
+    } catch (const std::exception&) {
+      response = {{"ok", false}, {"error", "malformed request"}};
+    }
+    Reply(response);
+    --busy_;
+  }
+
+  void Reply(const nlohmann::json& response) {
+    out_ = response.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    ++busy_;  // until the reply is written: Stop() waits for it
+    asio::async_write(socket_, asio::buffer(out_),
+                      [self = shared_from_this()](const boost::system::error_code&, size_t) {
+                        boost::system::error_code ignored;
+                        self->socket_.shutdown(local::socket::shutdown_both, ignored);
+                        --self->busy_;
+                      });
+  }
+
+  local::socket socket_;
+  asio::steady_timer timer_;
+  const ControlHandler& handler_;
+  uid_t owner_;
+  long group_gid_;
+  int timeout_ms_;
+  std::atomic<int>& busy_;
+  PeerCredentials peer_;
+  std::string buffer_;
+  std::string out_;
+};
+
+}  // namespace
+
+bool PeerAllowed(const PeerCredentials& peer, uid_t owner, long group_gid) {
+  if (peer.uid == 0 || peer.uid == owner) return true;
+  if (group_gid < 0) return false;
+  if (static_cast<long>(peer.gid) == group_gid) return true;
+  for (long g : ProcessGroups(peer.pid)) {
+    if (g == group_gid) return true;
+  }
+  return false;
+}
+
+struct ControlServer::Impl {
+  ControlServerOptions options;
+  ControlHandler handler;
+  asio::io_context io;
+  local::acceptor acceptor{io};
+  std::vector<std::thread> threads;
+  long group_gid = -1;
+  bool stopped = false;
+  std::atomic<int> busy{0};  // commands running or replying
+
+  void Accept() {
+    acceptor.async_accept([this](const boost::system::error_code& ec, local::socket socket) {
+      if (ec) return;  // acceptor closed
+      std::make_shared<Session>(std::move(socket), handler, ::geteuid(), group_gid,
+                                options.read_timeout_ms, busy)
+          ->Start();
+      Accept();
+    });
+  }
+};
+
+ControlServer::ControlServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Result<std::unique_ptr<ControlServer>> ControlServer::Start(const ControlServerOptions& options,
+                                                            ControlHandler handler) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->handler = std::move(handler);
+  if (!options.group.empty()) {
+    const group* g = ::getgrnam(options.group.c_str());
+    if (g == nullptr)
+      return InvalidArgumentError("control.group: no group named '" + options.group + "'");
+    impl->group_gid = static_cast<long>(g->gr_gid);
+  }
+  // A socket file left by a crashed daemon is replaced; a live one is not.
+  if (ControlRequest(options.socket_path, {{"cmd", "ping"}}, 1000).ok()) {
+    return FailedPreconditionError("another edsd is listening on " + options.socket_path);
+  }
+  ::unlink(options.socket_path.c_str());
+  boost::system::error_code ec;
+  impl->acceptor.open(local(), ec);
+  // The socket is created with the final mode: no window where others could connect.
+  const mode_t mode = options.group.empty() ? 0600 : 0660;
+  const mode_t old_umask = ::umask(static_cast<mode_t>(0777 & ~mode));
+  if (!ec) impl->acceptor.bind(local::endpoint(options.socket_path), ec);
+  ::umask(old_umask);
+  if (ec) {
+    return FailedPreconditionError("cannot create the control socket " + options.socket_path +
+                                   ": " + ec.message());
+  }
+  if (impl->group_gid >= 0 && ::chown(options.socket_path.c_str(), static_cast<uid_t>(-1),
+                                      static_cast<gid_t>(impl->group_gid)) != 0) {
+    return FailedPreconditionError("cannot give the control socket to group " + options.group);
+  }
+  impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return FailedPreconditionError("cannot listen on " + options.socket_path + ": " + ec.message());
+  impl->Accept();
+  for (int i = 0; i < std::max(1, options.threads); ++i) {
+    impl->threads.emplace_back([io = &impl->io] { io->run(); });
+  }
+  return std::unique_ptr<ControlServer>(new ControlServer(std::move(impl)));
+}
+
+ControlServer::~ControlServer() { Stop(); }
+
+void ControlServer::Stop() {
+  if (!impl_ || impl_->stopped) return;
+  impl_->stopped = true;
+  asio::post(impl_->io, [impl = impl_.get()] {
+    boost::system::error_code ignored;
+    impl->acceptor.close(ignored);
+  });
+  // Running commands finish and reply; idle connections are dropped.
+  while (impl_->busy.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  impl_->io.stop();
+  for (auto& t : impl_->threads) t.join();
+  ::unlink(impl_->options.socket_path.c_str());
+}
+
+Result<nlohmann::json> ControlRequest(const std::string& socket_path, const nlohmann::json& request,
+                                      int timeout_ms) {
+  asio::io_context io;
+  local::socket socket(io);
+  boost::system::error_code ec;
+  socket.connect(local::endpoint(socket_path), ec);
+  if (ec) {
+    return UnavailableError("cannot connect to edsd at " + socket_path + ": " + ec.message() +
+                            " (is edsd running?)");
+  }
+  std::string out = request.dump() + "\n";
+  std::string in;
+  bool timed_out = false;
+  asio::steady_timer timer(io, std::chrono::milliseconds(timeout_ms));
+  timer.async_wait([&](const boost::system::error_code& e) {
+    if (!e) {
+      timed_out = true;
+      socket.close();
+    }
+  });
+  asio::async_write(socket, asio::buffer(out), [&](const boost::system::error_code& e, size_t) {
+    if (e) return;
+    asio::async_read_until(socket, asio::dynamic_buffer(in, 16 << 20), '\n',
+                           [&](const boost::system::error_code& e2, size_t) {
+                             ec = e2;
+                             timer.cancel();
+                           });
+  });
+  io.run();
+  if (timed_out) return DeadlineExceededError("edsd did not answer in time");
+  if (in.empty()) return UnavailableError("edsd closed the connection: " + ec.message());
+  auto response = nlohmann::json::parse(in, nullptr, false);
+  if (response.is_discarded()) return DataLossError("edsd sent a malformed response");
+  return response;
+}
+
+}  // namespace eds::daemon

@@ -1,0 +1,202 @@
+#include "daemon/node.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <thread>
+
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "daemon/control_commands.h"
+#include "daemon/control_server.h"
+#include "daemon/journald_log.h"
+#include "daemon/master_key.h"
+#include "daemon/systemd.h"
+#include "daemon/version.h"
+#include "storage/store.h"
+#include "webadmin/admin_server.h"
+#include "webadmin/tls_certificate.h"
+
+namespace eds::daemon {
+
+struct Node::Impl {
+  Config config;
+  std::string config_path;
+  Systemd systemd;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::unique_ptr<storage::Store> store;
+  std::unique_ptr<ControlServer> control;
+  std::unique_ptr<webadmin::AdminServer> admin;
+
+  nlohmann::json Health() const;
+  void Reload();
+  void Shutdown();
+};
+
+void BlockSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+namespace {
+
+void Status(const Systemd& systemd, const std::string& text) {
+  systemd.NotifyStatus(text).IgnoreError();
+  LogInfo(text);
+}
+
+std::string AdminUrl(const AdminConfig& admin, uint16_t port) {
+  std::string host = admin.bind;
+  if (host == "0.0.0.0" || host == "::") host = "localhost";
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return "https://" + host + ":" + std::to_string(port) + "/";
+}
+
+}  // namespace
+
+nlohmann::json Node::Impl::Health() const {
+  const auto uptime =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started);
+  nlohmann::json store_json = {{"state", store ? "open" : "closed"}};
+  return {{"status", store ? "ok" : "degraded"},
+          {"version", kVersion},
+          {"store", store_json},
+          {"uptime_s", uptime.count()}};
+}
+
+Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path) {
+  auto impl = std::make_unique<Impl>();
+  impl->config = std::move(config);
+  impl->config_path = std::move(config_path);
+  const Config& c = impl->config;
+  SetMinLogLevel(c.log.level);
+
+  Status(impl->systemd, "opening the store");
+  EDS_ASSIGN_OR_RETURN(auto key, LoadStoreMasterKey(c.storage));
+  storage::StoreOptions store_options;
+  store_options.data_dir = c.storage.data_dir;
+  store_options.compression_level = c.storage.compression_level;
+  store_options.dictionary_training_records =
+      static_cast<size_t>(c.storage.dictionary_training_records);
+  store_options.block_cache_mb = static_cast<size_t>(c.storage.block_cache_mb);
+  EDS_ASSIGN_OR_RETURN(impl->store,
+                       OpenStoreFinishingRotation(c.storage, store_options, std::move(key)));
+
+  Status(impl->systemd, "starting the control socket");
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(c.control.socket).parent_path(), ec);
+  ControlServerOptions control_options;
+  control_options.socket_path = c.control.socket;
+  control_options.group = c.control.group;
+  Impl* raw = impl.get();
+  EDS_ASSIGN_OR_RETURN(impl->control,
+                       ControlServer::Start(control_options, [raw](const nlohmann::json& req,
+                                                                   const PeerCredentials& peer) {
+                         ControlContext ctx{*raw->store, raw->config.storage, raw->started};
+                         return HandleControlRequest(ctx, req, peer);
+                       }));
+
+  Status(impl->systemd, "starting the admin server");
+  if (c.admin.generate_dev_certificate) {
+    EDS_RETURN_IF_ERROR(
+        webadmin::EnsureDevCertificate(c.admin.tls_cert, c.admin.tls_key, "eds-node")
+            .WithContext("admin.generate_dev_certificate"));
+  }
+  webadmin::AdminServerOptions admin_options;
+  admin_options.bind_address = c.admin.bind;
+  admin_options.port = static_cast<uint16_t>(c.admin.port);
+  admin_options.cert_path = c.admin.tls_cert;
+  admin_options.key_path = c.admin.tls_key;
+  admin_options.num_threads = c.admin.threads;
+  admin_options.request_timeout_ms = c.admin.request_timeout_ms;
+  EDS_ASSIGN_OR_RETURN(
+      impl->admin, webadmin::AdminServer::Start(admin_options, [raw] { return raw->Health(); }));
+
+  auto fingerprint = webadmin::CertificateFingerprintSha256(c.admin.tls_cert);
+  const std::string url = AdminUrl(c.admin, impl->admin->port());
+  LogInfo("admin interface at " + url,
+          {{"EDS_ADMIN_URL", url},
+           {"EDS_TLS_SHA256", fingerprint.ok() ? *fingerprint : std::string("unknown")}});
+  impl->store->Audit({"system", "daemon.start", kVersion, ""}).IgnoreError();
+  impl->systemd.NotifyReady().IgnoreError();
+  Status(impl->systemd, "ready; admin interface at " + url);
+  return std::unique_ptr<Node>(new Node(std::move(impl)));
+}
+
+Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Node::~Node() {
+  if (impl_) impl_->Shutdown();
+}
+
+void Node::Impl::Reload() {
+  systemd.NotifyReloading().IgnoreError();
+  Result<Config> reloaded = LoadConfig(config_path);
+  if (!reloaded.ok()) {
+    LogError("configuration reload refused; keeping the running settings",
+             {{"EDS_ERROR", reloaded.status().message()}});
+  } else {
+    for (const auto& change : DiffConfig(config, *reloaded)) {
+      if (change.applies_at_runtime) {
+        LogInfo("setting applied: " + change.key, {{"EDS_KEY", change.key}});
+      } else {
+        LogWarning("setting changed but needs a restart: " + change.key, {{"EDS_KEY", change.key}});
+      }
+    }
+    config.log = reloaded->log;
+    SetMinLogLevel(config.log.level);
+    store->Audit({"system", "config.reload", config_path, ""}).IgnoreError();
+  }
+  systemd.NotifyReady().IgnoreError();
+}
+
+void Node::Impl::Shutdown() {
+  if (!store) return;
+  systemd.NotifyStopping().IgnoreError();
+  Status(systemd, "stopping");
+  // Stop accepting first; each Stop() lets requests in flight finish before returning.
+  if (admin) admin->Stop();
+  if (control) control->Stop();
+  store->Audit({"system", "daemon.stop", "", ""}).IgnoreError();
+  store.reset();
+  LogInfo("stopped");
+}
+
+int Node::Run() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
+  const auto ping = impl_->systemd.WatchdogPingPeriod();
+  const auto wait = ping ? std::chrono::duration_cast<std::chrono::nanoseconds>(*ping)
+                         : std::chrono::nanoseconds(std::chrono::seconds(3600));
+  for (;;) {
+    timespec ts{static_cast<time_t>(wait.count() / 1'000'000'000),
+                static_cast<long>(wait.count() % 1'000'000'000)};
+    const int sig = sigtimedwait(&set, nullptr, &ts);
+    if (sig == SIGHUP) {
+      impl_->Reload();
+    } else if (sig == SIGTERM || sig == SIGINT) {
+      break;
+    }
+    if (ping) impl_->systemd.NotifyWatchdog().IgnoreError();
+  }
+  // A stuck shutdown must not hang the service manager: give up after the configured time.
+  const int timeout_ms = impl_->config.daemon.shutdown_timeout_ms;
+  std::thread([timeout_ms] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
+    LogError("shutdown took too long; exiting");
+    _exit(1);
+  }).detach();
+  impl_->Shutdown();
+  return 0;
+}
+
+}  // namespace eds::daemon
