@@ -57,8 +57,23 @@ std::string KeyedHash(const SecretKey& key, std::string_view data, size_t size) 
 
 std::string KeyRing::MasterKeyId() const { return KeyedHash(master_, "eds master key id v1", 16); }
 
-std::string KeyRing::Wrap(std::string_view context, const SecretKey& key) const {
+std::string KeyRing::Wrap(std::string_view context, KeyView key) const {
   return SealBlob(master_, context, key.view());
+}
+
+Status KeyRing::UnwrapInto(std::string_view context, std::string_view wrapped,
+                           KeyBytes* out) const {
+  if (wrapped.size() != 1 + kNonce + SecretKey::kSize + kTag ||
+      static_cast<uint8_t>(wrapped[0]) != kWrapVersion) {
+    return DataLossError("wrapped key is truncated or of an unknown version");
+  }
+  unsigned long long mlen = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+          out->data(), &mlen, nullptr, U(wrapped.substr(1 + kNonce)), wrapped.size() - 1 - kNonce,
+          U(context), context.size(), U(wrapped.substr(1)), master_.data()) != 0) {
+    return DataLossError("wrapped key failed authentication (altered, moved, or another key)");
+  }
+  return OkStatus();
 }
 
 Result<SecretKey> KeyRing::Unwrap(std::string_view context, std::string_view wrapped) const {

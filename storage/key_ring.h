@@ -20,10 +20,12 @@ class KeyRing {
   // with another key fails clearly instead of returning authentication errors later.
   std::string MasterKeyId() const;
 
-  std::string Wrap(std::string_view context, const SecretKey& key) const;
+  std::string Wrap(std::string_view context, KeyView key) const;
   // kDataLoss when the wrapped key was altered, moved to another context or made under
   // another master key.
   Result<SecretKey> Unwrap(std::string_view context, std::string_view wrapped) const;
+  // The same into a caller's buffer, without a locked allocation (hot paths).
+  Status UnwrapInto(std::string_view context, std::string_view wrapped, KeyBytes* out) const;
 
   const SecretKey& master() const { return master_; }
 

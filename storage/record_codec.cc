@@ -104,7 +104,7 @@ uint32_t RecordCodec::current_dictionary() const {
 }
 
 Result<std::string> RecordCodec::Encode(std::string_view record_key, std::string_view plaintext,
-                                        const SecretKey& data_key) const {
+                                        KeyView data_key) const {
   if (plaintext.size() > impl_->options.max_record_bytes) {
     return InvalidArgumentError("record of " + std::to_string(plaintext.size()) +
                                 " bytes is over the limit");
@@ -158,7 +158,7 @@ Result<std::string> RecordCodec::Encode(std::string_view record_key, std::string
 }
 
 Result<std::string> RecordCodec::Decode(std::string_view record_key, std::string_view envelope,
-                                        const SecretKey& data_key) const {
+                                        KeyView data_key) const {
   if (envelope.size() < kRecordHeaderSize + kRecordTagSize) {
     return DataLossError("record envelope is truncated");
   }

@@ -30,9 +30,9 @@ class RecordCodec {
   RecordCodec& operator=(const RecordCodec&) = delete;
 
   Result<std::string> Encode(std::string_view record_key, std::string_view plaintext,
-                             const SecretKey& data_key) const;
+                             KeyView data_key) const;
   Result<std::string> Decode(std::string_view record_key, std::string_view envelope,
-                             const SecretKey& data_key) const;
+                             KeyView data_key) const;
 
   // Makes a trained dictionary available under `id` (> 0). With `make_current`, new records
   // use it. Old records name their dictionary, so every dictionary must stay loaded.

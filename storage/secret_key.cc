@@ -67,6 +67,15 @@ SecretKey SecretKey::Clone() const {
   return k;
 }
 
+KeyBytes::~KeyBytes() { sodium_memzero(bytes_, sizeof bytes_); }
+
+KeyBytes KeyBytes::Random() {
+  EDS_CHECK(sodium_init() >= 0, "libsodium failed to initialise");
+  KeyBytes k;
+  randombytes_buf(k.bytes_, sizeof k.bytes_);
+  return k;
+}
+
 Result<SecretKey> ReadKeyFile(const std::string& path) {
   if (sodium_init() < 0) return InternalError("libsodium failed to initialise");
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

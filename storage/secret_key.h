@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -35,6 +36,37 @@ class SecretKey {
  private:
   SecretKey();
   uint8_t* data_ = nullptr;
+};
+
+// KeyBytes: a 32-byte key by value, for short-lived copies on the stack (a cache hit, a freshly
+// unwrapped data key); wiped on destruction. Long-lived keys belong in SecretKey or a KeyCache.
+class KeyBytes {
+ public:
+  KeyBytes() = default;
+  KeyBytes(const KeyBytes& other) { std::memcpy(bytes_, other.bytes_, sizeof bytes_); }
+  KeyBytes& operator=(const KeyBytes& other) {
+    std::memcpy(bytes_, other.bytes_, sizeof bytes_);
+    return *this;
+  }
+  ~KeyBytes();
+  static KeyBytes Random();
+  uint8_t* data() { return bytes_; }
+  const uint8_t* data() const { return bytes_; }
+
+ private:
+  uint8_t bytes_[SecretKey::kSize] = {};
+};
+
+// KeyView: borrows the bytes of a SecretKey or KeyBytes, which must outlive it.
+class KeyView {
+ public:
+  KeyView(const SecretKey& key) : data_(key.data()) {}  // NOLINT(google-explicit-constructor)
+  KeyView(const KeyBytes& key) : data_(key.data()) {}   // NOLINT(google-explicit-constructor)
+  const uint8_t* data() const { return data_; }
+  std::string_view view() const { return {reinterpret_cast<const char*>(data_), SecretKey::kSize}; }
+
+ private:
+  const uint8_t* data_;
 };
 
 struct MasterKeySource {

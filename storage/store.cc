@@ -71,9 +71,6 @@ Status InitialiseKeys(Store::Impl& impl, const KeyRing& ring) {
   }
   put(Cf::kKeys, internal::DataKeyKey(0),
       ring.Wrap(internal::DataKeyContext(0), SecretKey::Random()));
-  std::string next;
-  PutBigEndian64(next, 1);
-  put(Cf::kKeys, internal::kNextPatientKey, next);
   put(Cf::kMeta, internal::kFormatKey, "1");
   rocksdb::WriteBatch batch;
   for (const auto& op : ops) {
@@ -153,6 +150,7 @@ Result<std::unique_ptr<Store>> OpenStoreWithEnv(const StoreOptions& options, Sec
   codec_options.compression_level = options.compression_level;
   impl->codec = std::make_unique<RecordCodec>(codec_options);
   EDS_RETURN_IF_ERROR(impl->LoadDictionaries());
+  EDS_RETURN_IF_ERROR(impl->LoadNextPatientNumber());
 
   uint64_t next_seq = 1;
   std::string head(kAuditHashSize, '\0');
@@ -207,18 +205,29 @@ std::string Store::Impl::HashLogicalId(std::string_view logical_id) const {
 
 Status Store::Write(const std::vector<RecordWrite>& records, const AuditEvent& event) {
   std::vector<WriteOp> ops;
-  ops.reserve(records.size());
+  ops.reserve(records.size() + 2);
+  std::vector<AuditEvent> events;
+  std::vector<std::pair<std::string, uint64_t>> riding;
+  // Batches usually hold one patient's records: resolve each pseudonym once.
+  const std::string* last_patient = nullptr;
+  uint64_t no = 0;
+  KeyBytes dek;
   for (const auto& r : records) {
     if (r.logical_id.empty()) return InvalidArgumentError("record without a logical id");
-    EDS_ASSIGN_OR_RETURN(uint64_t no, impl_->ResolvePatient(r.patient, /*create=*/true));
-    EDS_ASSIGN_OR_RETURN(auto dek, impl_->DataKey(no));
+    if (last_patient == nullptr || *last_patient != r.patient) {
+      EDS_ASSIGN_OR_RETURN(no, impl_->ResolveForWrite(r.patient, &ops, &events, &riding));
+      EDS_RETURN_IF_ERROR(impl_->DataKey(no, &dek));
+      last_patient = &r.patient;
+    }
     std::string key = internal::RecordKey(no, impl_->HashLogicalId(r.logical_id));
-    EDS_ASSIGN_OR_RETURN(std::string envelope, impl_->codec->Encode(key, r.payload, *dek));
+    EDS_ASSIGN_OR_RETURN(std::string envelope, impl_->codec->Encode(key, r.payload, dek));
     ops.push_back({WriteOp::Kind::kPut, Cf::kRecords, std::move(key), std::move(envelope)});
   }
   AuditEvent ev = event;
   if (ev.object.empty()) ev.object = std::to_string(records.size()) + " records";
-  EDS_RETURN_IF_ERROR(impl_->queue->Commit(std::move(ops), {ev}));
+  events.push_back(std::move(ev));
+  EDS_RETURN_IF_ERROR(impl_->queue->Commit(std::move(ops), std::move(events)));
+  impl_->MarkDurable(riding);
   impl_->writes_since_check += records.size();
   impl_->MaybeTrainDictionary();
   return OkStatus();
@@ -226,15 +235,16 @@ Status Store::Write(const std::vector<RecordWrite>& records, const AuditEvent& e
 
 Result<std::string> Store::Read(std::string_view patient, std::string_view logical_id,
                                 const AuditEvent& event) {
-  EDS_ASSIGN_OR_RETURN(uint64_t no, impl_->ResolvePatient(patient, /*create=*/false));
+  EDS_ASSIGN_OR_RETURN(uint64_t no, impl_->LookupPatient(patient));
   const std::string key = internal::RecordKey(no, impl_->HashLogicalId(logical_id));
   EDS_ASSIGN_OR_RETURN(auto envelope, impl_->Get(Cf::kRecords, key));
   AuditEvent ev = event;
   ev.object = "patient " + std::to_string(no);
   EDS_RETURN_IF_ERROR(impl_->queue->Commit({}, {ev}));
   if (!envelope) return NotFoundError("no such record");
-  EDS_ASSIGN_OR_RETURN(auto dek, impl_->DataKey(no));
-  return impl_->codec->Decode(key, *envelope, *dek);
+  KeyBytes dek;
+  EDS_RETURN_IF_ERROR(impl_->DataKey(no, &dek));
+  return impl_->codec->Decode(key, *envelope, dek);
 }
 
 Status Store::Scan(const ScanFn& fn, const AuditEvent& event) {
@@ -244,19 +254,19 @@ Status Store::Scan(const ScanFn& fn, const AuditEvent& event) {
   ro.readahead_size = 2 << 20;
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(Cf::kRecords)));
   uint64_t current_no = UINT64_MAX;
-  std::shared_ptr<const SecretKey> dek;
+  KeyBytes dek;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const rocksdb::Slice k = it->key();
     if (k.size() != internal::kRecordKeySize) return DataLossError("record key of a wrong size");
     const uint64_t no = GetBigEndian64(std::string_view(k.data(), k.size()));
     if (no != current_no) {
-      EDS_ASSIGN_OR_RETURN(dek, impl_->DataKey(no));
+      EDS_RETURN_IF_ERROR(impl_->DataKey(no, &dek));
       current_no = no;
     }
     const rocksdb::Slice v = it->value();
     EDS_ASSIGN_OR_RETURN(std::string plain,
                          impl_->codec->Decode(std::string_view(k.data(), k.size()),
-                                              std::string_view(v.data(), v.size()), *dek));
+                                              std::string_view(v.data(), v.size()), dek));
     if (!fn(no, plain)) break;
   }
   return FromRocksStatus(it->status(), "scanning records");
@@ -275,8 +285,10 @@ Result<RecordVerifyReport> Store::VerifyRecords() {
       ++report.failed;
       continue;
     }
-    auto dek = impl_->DataKey(GetBigEndian64(k));
-    if (!dek.ok() || !impl_->codec->Decode(k, v, **dek).ok()) ++report.failed;
+    KeyBytes dek;
+    if (!impl_->DataKey(GetBigEndian64(k), &dek).ok() || !impl_->codec->Decode(k, v, dek).ok()) {
+      ++report.failed;
+    }
   }
   EDS_RETURN_IF_ERROR(FromRocksStatus(it->status(), "verifying records"));
   return report;
@@ -290,9 +302,10 @@ StoreStats Store::Stats() {
   if (impl_->db->GetIntProperty(impl_->cf(Cf::kRecords), "rocksdb.estimate-num-keys", &v)) {
     s.records_estimate = v;
   }
-  auto next = impl_->Get(Cf::kKeys, internal::kNextPatientKey);
-  if (next.ok() && next->has_value() && (*next)->size() == 8)
-    s.patients = GetBigEndian64(**next) - 1;
+  {
+    MutexLock lock(impl_->key_mu);
+    s.patients = impl_->next_patient_no - 1;
+  }
   s.audit_entries = impl_->queue->audit_entries();
   s.dictionary_id = impl_->codec->current_dictionary();
   std::error_code ec;

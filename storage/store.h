@@ -99,6 +99,7 @@ class Store {
   explicit Store(std::unique_ptr<Impl> impl);
 
  private:
+  Status RotateLocked(SecretKey new_master, const AuditEvent& event);  // holds the key mutex
   std::unique_ptr<Impl> impl_;
 };
 

@@ -75,9 +75,9 @@ Status Store::Impl::TrainDictionaryNow() {
        it->Next()) {
     const std::string_view k(it->key().data(), it->key().size());
     if (k.size() != internal::kRecordKeySize) continue;
-    auto dek = DataKey(GetBigEndian64(k));
-    if (!dek.ok()) continue;
-    auto plain = codec->Decode(k, std::string_view(it->value().data(), it->value().size()), **dek);
+    KeyBytes dek;
+    if (!DataKey(GetBigEndian64(k), &dek).ok()) continue;
+    auto plain = codec->Decode(k, std::string_view(it->value().data(), it->value().size()), dek);
     if (!plain.ok()) continue;
     bytes += plain->size();
     samples.push_back(std::move(plain).value());

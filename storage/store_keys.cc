@@ -1,6 +1,9 @@
 // Patients, data keys, erasure and master key rotation.
 #include <rocksdb/db.h>
 
+#include <chrono>
+#include <thread>
+
 #include "common/encoding.h"
 #include "common/status_macros.h"
 #include "storage/internal/store_impl.h"
@@ -9,59 +12,6 @@ namespace eds::storage {
 
 using internal::Cf;
 using internal::WriteOp;
-
-namespace {
-// Caches are dropped wholesale when they grow past this; the keys stay in RocksDB.
-constexpr size_t kMaxCachedKeys = 16384;
-}  // namespace
-
-Result<uint64_t> Store::Impl::ResolvePatient(std::string_view patient, bool create) {
-  if (patient.empty()) return uint64_t{0};
-  const std::string hashed = HashPseudonym(patient);
-  MutexLock lock(key_mu);
-  if (auto it = patient_cache.find(hashed); it != patient_cache.end()) return it->second;
-  EDS_ASSIGN_OR_RETURN(auto found, Get(Cf::kKeys, internal::PatientIndexKey(hashed)));
-  uint64_t no = 0;
-  if (found) {
-    if (found->size() != 8) return DataLossError("patient index entry is corrupt");
-    no = GetBigEndian64(*found);
-  } else {
-    if (!create) return NotFoundError("unknown patient");
-    EDS_ASSIGN_OR_RETURN(auto next, Get(Cf::kKeys, internal::kNextPatientKey));
-    if (!next || next->size() != 8) return DataLossError("patient counter is missing");
-    no = GetBigEndian64(*next);
-    std::string new_next;
-    PutBigEndian64(new_next, no + 1);
-    std::string no_bytes;
-    PutBigEndian64(no_bytes, no);
-    // The data key is durable before any record uses it.
-    std::vector<WriteOp> ops = {
-        {WriteOp::Kind::kPut, Cf::kKeys, internal::DataKeyKey(no),
-         ring->Wrap(internal::DataKeyContext(no), SecretKey::Random())},
-        {WriteOp::Kind::kPut, Cf::kKeys, internal::PatientIndexKey(hashed), no_bytes},
-        {WriteOp::Kind::kPut, Cf::kKeys, std::string(internal::kNextPatientKey), new_next}};
-    EDS_RETURN_IF_ERROR(queue->Commit(
-        std::move(ops), {{"system", "key.create", "patient " + std::to_string(no), ""}}));
-  }
-  if (patient_cache.size() >= kMaxCachedKeys) patient_cache.clear();
-  patient_cache.emplace(hashed, no);
-  return no;
-}
-
-Result<std::shared_ptr<const SecretKey>> Store::Impl::DataKey(uint64_t patient_no) {
-  MutexLock lock(key_mu);
-  if (auto it = dek_cache.find(patient_no); it != dek_cache.end()) return it->second;
-  EDS_ASSIGN_OR_RETURN(auto wrapped, Get(Cf::kKeys, internal::DataKeyKey(patient_no)));
-  if (!wrapped) {
-    return NotFoundError("the data key of patient " + std::to_string(patient_no) +
-                         " does not exist (erased)");
-  }
-  EDS_ASSIGN_OR_RETURN(SecretKey key, ring->Unwrap(internal::DataKeyContext(patient_no), *wrapped));
-  auto shared = std::make_shared<const SecretKey>(std::move(key));
-  if (dek_cache.size() >= kMaxCachedKeys) dek_cache.clear();
-  dek_cache.emplace(patient_no, shared);
-  return shared;
-}
 
 Status Store::Impl::PurgeDeleted(Cf c, const std::string& begin, const std::string& end) {
   rocksdb::FlushOptions fo;
@@ -104,7 +54,7 @@ Result<ErasureReport> Store::ErasePatient(std::string_view patient, const AuditE
     ev.detail = std::to_string(report.records_deleted) + " records";
     EDS_RETURN_IF_ERROR(impl_->queue->Commit(ops, {ev}));
     impl_->patient_cache.erase(hashed);
-    impl_->dek_cache.erase(no);
+    impl_->dek_cache.Erase(no);
   }
   EDS_RETURN_IF_ERROR(impl_->PurgeDeleted(Cf::kRecords, internal::RecordKey(no, ""),
                                           internal::RecordKey(no + 1, "")));
@@ -143,7 +93,19 @@ Result<std::vector<WriteOp>> RewrapOps(rocksdb::DB* db, rocksdb::ColumnFamilyHan
 }  // namespace
 
 Status Store::RotateMasterKey(SecretKey new_master, const AuditEvent& event) {
-  MutexLock lock(impl_->key_mu);
+  // New patients' keys ride in record batches wrapped under the current master key: wait until
+  // none is in flight, so no key wrapped under the old master key is written after the switch.
+  for (int waited_ms = 0;; ++waited_ms) {
+    {
+      MutexLock lock(impl_->key_mu);
+      if (impl_->pending.empty()) return RotateLocked(std::move(new_master), event);
+    }
+    if (waited_ms > 5000) return UnavailableError("writes in progress; try the rotation again");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
+Status Store::RotateLocked(SecretKey new_master, const AuditEvent& event) {
   auto new_ring = std::make_unique<KeyRing>(std::move(new_master));
   if (new_ring->MasterKeyId() == impl_->ring->MasterKeyId()) {
     return InvalidArgumentError("the new master key is the current one");

@@ -16,7 +16,6 @@ inline constexpr std::array<const char*, 5> kCfNames = {"default", "records", "k
 
 // keys CF
 inline constexpr std::string_view kMasterKeyIdKey = "m";
-inline constexpr std::string_view kNextPatientKey = "n";
 inline constexpr std::string_view kIndexSecretKey = "s/index";
 inline constexpr std::string_view kAuditSecretKey = "s/audit";
 inline constexpr std::string_view kDictSecretKey = "s/dict";
@@ -26,7 +25,11 @@ inline std::string DataKeyKey(uint64_t patient_no) {
   return k;
 }
 inline std::string PatientIndexKey(std::string_view hashed_pseudonym) {
-  return "h" + std::string(hashed_pseudonym);
+  std::string k;
+  k.reserve(1 + hashed_pseudonym.size());
+  k.push_back('h');
+  k.append(hashed_pseudonym);
+  return k;
 }
 inline std::string DataKeyContext(uint64_t patient_no) {
   std::string c = "eds data key v1:";

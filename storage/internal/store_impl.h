@@ -13,6 +13,7 @@
 
 #include "common/mutex.h"
 #include "storage/audit_log.h"
+#include "storage/internal/key_cache.h"
 #include "storage/internal/write_queue.h"
 #include "storage/key_ring.h"
 #include "storage/record_codec.h"
@@ -45,7 +46,17 @@ struct Store::Impl {
   Mutex key_mu;
   std::unique_ptr<KeyRing> ring EDS_GUARDED_BY(key_mu);
   std::unordered_map<std::string, uint64_t> patient_cache EDS_GUARDED_BY(key_mu);
-  std::unordered_map<uint64_t, std::shared_ptr<const SecretKey>> dek_cache EDS_GUARDED_BY(key_mu);
+  internal::KeyCache dek_cache EDS_GUARDED_BY(key_mu){4096};
+  // Patients numbered by this process whose data key is not durable yet. Their key entries ride
+  // along in every batch that stores records for them, until one such batch commits: a record is
+  // never durable without its key, and a new patient costs no extra fsync.
+  struct PendingPatient {
+    uint64_t no = 0;
+    std::string wrapped;  // the data key wrapped under the current master key
+  };
+  std::unordered_map<std::string, PendingPatient> pending EDS_GUARDED_BY(key_mu);    // by hash
+  std::unordered_map<uint64_t, std::string> pending_wrapped EDS_GUARDED_BY(key_mu);  // by number
+  uint64_t next_patient_no EDS_GUARDED_BY(key_mu) = 1;
 
   // Dictionary training runs once in the background when enough records exist.
   std::atomic<bool> training{false};
@@ -57,10 +68,18 @@ struct Store::Impl {
 
   std::string HashPseudonym(std::string_view patient) const;
   std::string HashLogicalId(std::string_view logical_id) const;
-  // Patient number for a pseudonym (empty pseudonym = 0); creates the patient and its data key
-  // (durably) when `create`, else kNotFound.
-  Result<uint64_t> ResolvePatient(std::string_view patient, bool create);
-  Result<std::shared_ptr<const SecretKey>> DataKey(uint64_t patient_no);
+  // Patient number of a durable patient (empty pseudonym = 0), else kNotFound.
+  Result<uint64_t> LookupPatient(std::string_view patient);
+  // For a write: the patient's number, creating it when new. When its key is not durable yet,
+  // appends the key entries (once per write, tracked in `riding`) and, for a new patient, the
+  // audit event.
+  Result<uint64_t> ResolveForWrite(std::string_view patient, std::vector<internal::WriteOp>* ops,
+                                   std::vector<AuditEvent>* events,
+                                   std::vector<std::pair<std::string, uint64_t>>* riding);
+  // After a successful commit: the riding keys are durable.
+  void MarkDurable(const std::vector<std::pair<std::string, uint64_t>>& riding);
+  Status DataKey(uint64_t patient_no, KeyBytes* out);
+  Status LoadNextPatientNumber();
 
   void MaybeTrainDictionary();
   Status TrainDictionaryNow();

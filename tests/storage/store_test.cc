@@ -142,6 +142,49 @@ TEST_F(StoreTest, RotationReWrapsKeysWithoutRewritingRecords) {
   EXPECT_TRUE(audit->intact) << audit->reason;
 }
 
+TEST_F(StoreTest, TwentyThousandPatientsFitTheKeyCacheAndAllDecrypt) {
+  // Each patient has its own data key; caching them must not cost a locked mapping apiece.
+  auto store = OpenOrDie();
+  for (int b = 0; b < 40; ++b) {
+    std::vector<RecordWrite> batch;
+    for (int i = 0; i < 500; ++i) {
+      const std::string p = "patient-" + std::to_string(b * 500 + i);
+      batch.push_back({p, "Patient/" + p, R"({"resourceType":"Patient","id":")" + p + "\"}"});
+    }
+    EDS_ASSERT_OK(store->Write(batch, TestEvent()));
+  }
+  EXPECT_EQ(store->Stats().patients, 20000u);
+  int n = 0;
+  EDS_ASSERT_OK(store->Scan([&](uint64_t, std::string_view) { return ++n, true; }, TestEvent()));
+  EXPECT_EQ(n, 20000);
+  EXPECT_THAT(store->Read("patient-17", "Patient/patient-17", TestEvent()), IsOk());
+}
+
+TEST_F(StoreTest, ConcurrentFirstWritesOfOnePatientShareOneNumber) {
+  {
+    auto store = OpenOrDie();
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+      threads.emplace_back([&, t] {
+        EXPECT_THAT(
+            store->Write(Records("new-patient", 5, "T" + std::to_string(t) + "/"), TestEvent()),
+            IsOk());
+      });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(store->Stats().patients, 1u);
+  }
+  auto store = OpenOrDie();
+  std::set<uint64_t> numbers;
+  EDS_ASSERT_OK(store->Scan([&](uint64_t no, std::string_view) { return numbers.insert(no), true; },
+                            TestEvent()));
+  EXPECT_EQ(numbers, std::set<uint64_t>{1});
+  EXPECT_THAT(store->Read("new-patient", "T3/4", TestEvent()), IsOk());
+  // Numbering resumes after the highest key, not from a counter.
+  EDS_ASSERT_OK(store->Write(Records("second", 1), TestEvent()));
+  EXPECT_EQ(store->Stats().patients, 2u);
+}
+
 TEST_F(StoreTest, BadInputIsRefusedAndChangesNothing) {
   auto store = OpenOrDie();
   EDS_ASSERT_OK(store->Write(Records("a", 1), TestEvent()));
