@@ -92,6 +92,37 @@ Result<std::string> Store::Backup(const std::string& dir, const AuditEvent& even
   return target.string();
 }
 
+Status ApplyAndPurge(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
+                     const std::vector<WriteOp>& ops) {
+  rocksdb::WriteBatch batch;
+  for (const auto& op : ops) {
+    auto* cfh = handles[static_cast<size_t>(op.cf)];
+    rocksdb::Status s;
+    switch (op.kind) {
+      case WriteOp::Kind::kPut:
+        s = batch.Put(cfh, op.key, op.value);
+        break;
+      case WriteOp::Kind::kDelete:
+        s = batch.Delete(cfh, op.key);
+        break;
+      case WriteOp::Kind::kDeleteRange:
+        s = batch.DeleteRange(cfh, op.key, op.value);
+        break;
+    }
+    EDS_RETURN_IF_ERROR(FromRocksStatus(s, "building a batch"));
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  EDS_RETURN_IF_ERROR(FromRocksStatus(db->Write(wo, &batch), "writing a backup"));
+  EDS_RETURN_IF_ERROR(FromRocksStatus(db->Flush(rocksdb::FlushOptions(), handles), "flushing"));
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  for (auto* cfh : handles) {
+    EDS_RETURN_IF_ERROR(FromRocksStatus(db->CompactRange(co, cfh, nullptr, nullptr), "compacting"));
+  }
+  return OkStatus();
+}
+
 std::vector<std::string> Store::Impl::RegisteredBackups() {
   std::vector<std::string> paths;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), cf(Cf::kMeta)));
@@ -110,29 +141,9 @@ ErasureReport Store::Impl::ScrubBackups(const std::vector<WriteOp>& ops) {
       report.backups_unreachable.push_back(path);
       continue;
     }
-    Status s = WithBackupDb(
-        path, [&ops](rocksdb::DB* bdb, std::vector<rocksdb::ColumnFamilyHandle*>& h) -> Status {
-          rocksdb::WriteBatch batch;
-          for (const auto& op : ops) {
-            auto* cfh = h[static_cast<size_t>(op.cf)];
-            if (op.kind == WriteOp::Kind::kPut)
-              batch.Put(cfh, op.key, op.value).PermitUncheckedError();
-            if (op.kind == WriteOp::Kind::kDelete) batch.Delete(cfh, op.key).PermitUncheckedError();
-            if (op.kind == WriteOp::Kind::kDeleteRange) {
-              batch.DeleteRange(cfh, op.key, op.value).PermitUncheckedError();
-            }
-          }
-          rocksdb::WriteOptions wo;
-          wo.sync = true;
-          EDS_RETURN_IF_ERROR(FromRocksStatus(bdb->Write(wo, &batch), "scrubbing a backup"));
-          EDS_RETURN_IF_ERROR(FromRocksStatus(bdb->Flush(rocksdb::FlushOptions(), h), "flush"));
-          rocksdb::CompactRangeOptions co;
-          co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-          for (auto* cfh : h) {
-            EDS_RETURN_IF_ERROR(
-                FromRocksStatus(bdb->CompactRange(co, cfh, nullptr, nullptr), "compact"));
-          }
-          return OkStatus();
+    Status s =
+        WithBackupDb(path, [&ops](rocksdb::DB* bdb, std::vector<rocksdb::ColumnFamilyHandle*>& h) {
+          return ApplyAndPurge(bdb, h, ops);
         });
     (s.ok() ? report.backups_scrubbed : report.backups_unreachable).push_back(path);
   }

@@ -125,18 +125,7 @@ Status Store::RotateLocked(SecretKey new_master, const AuditEvent& event) {
         path, [&](rocksdb::DB* bdb, std::vector<rocksdb::ColumnFamilyHandle*>& h) -> Status {
           EDS_ASSIGN_OR_RETURN(auto bops, RewrapOps(bdb, h[static_cast<size_t>(Cf::kKeys)],
                                                     *impl_->ring, *new_ring));
-          rocksdb::WriteBatch batch;
-          for (const auto& op : bops)
-            batch.Put(h[static_cast<size_t>(Cf::kKeys)], op.key, op.value).PermitUncheckedError();
-          rocksdb::WriteOptions wo;
-          wo.sync = true;
-          EDS_RETURN_IF_ERROR(FromRocksStatus(bdb->Write(wo, &batch), "re-wrapping a backup"));
-          EDS_RETURN_IF_ERROR(FromRocksStatus(bdb->Flush(rocksdb::FlushOptions(), h), "flush"));
-          rocksdb::CompactRangeOptions co;
-          co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-          return FromRocksStatus(
-              bdb->CompactRange(co, h[static_cast<size_t>(Cf::kKeys)], nullptr, nullptr),
-              "compact");
+          return ApplyAndPurge(bdb, h, bops);
         });
     if (!s.ok()) missed.push_back(path);
   }

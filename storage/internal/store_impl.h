@@ -23,6 +23,11 @@ namespace eds::storage {
 
 Status FromRocksStatus(const rocksdb::Status& s, std::string_view what);
 
+// Commits `ops` (synced) to a store directory opened on its own, then flushes and compacts every
+// column family so no older version of what they replace or delete stays in its files.
+Status ApplyAndPurge(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
+                     const std::vector<internal::WriteOp>& ops);
+
 // Opens a backup (a store directory of its own) and runs `fn` on it.
 Status WithBackupDb(
     const std::string& path,
