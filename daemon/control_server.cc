@@ -37,10 +37,10 @@ std::vector<long> ProcessGroups(pid_t pid) {
   return groups;
 }
 
-class Session : public std::enable_shared_from_this<Session> {
+class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Session(local::socket socket, const ControlHandler& handler, uid_t owner, long group_gid,
-          int timeout_ms, std::atomic<int>& busy)
+  Connection(local::socket socket, const ControlHandler& handler, uid_t owner, long group_gid,
+             int timeout_ms, std::atomic<int>& busy)
       : socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         handler_(handler),
@@ -141,8 +141,8 @@ struct ControlServer::Impl {
   void Accept() {
     acceptor.async_accept([this](const boost::system::error_code& ec, local::socket socket) {
       if (ec) return;  // acceptor closed
-      std::make_shared<Session>(std::move(socket), handler, ::geteuid(), group_gid,
-                                options.read_timeout_ms, busy)
+      std::make_shared<Connection>(std::move(socket), handler, ::geteuid(), group_gid,
+                                   options.read_timeout_ms, busy)
           ->Start();
       Accept();
     });
