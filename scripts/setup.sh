@@ -3,12 +3,14 @@
 # machine; does nothing when everything is already installed.
 set -eu
 
+# Build: compiler and tools; libraries: RocksDB, libsodium, zstd, libsystemd, OpenSSL, Boost (Asio),
+# CivetWeb, nlohmann JSON, toml++, simdjson (benchmarks); tests: GoogleTest/GoogleMock.
+# clang-format checks formatting; the zstd tool unpacks benchmark data.
 PACKAGES="
-  build-essential cmake ninja-build pkg-config clang-format
-  librocksdb-dev libsodium-dev libzstd-dev zstd libsystemd-dev libssl-dev openssl
+  build-essential cmake ninja-build pkg-config clang-format zstd
+  librocksdb-dev libsodium-dev libzstd-dev libsystemd-dev libssl-dev
   libboost-dev libcivetweb-dev nlohmann-json3-dev libtomlplusplus-dev libsimdjson-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
-  curl ca-certificates
+  libgtest-dev libgmock-dev
 "
 
 missing=""
