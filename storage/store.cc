@@ -162,6 +162,8 @@ Result<std::unique_ptr<Store>> OpenStoreWithEnv(const StoreOptions& options, Sec
   }
   impl->queue = std::make_unique<WriteQueue>(impl->db.get(), impl->handles, impl->chain.get(),
                                              *impl->clock, next_seq, head);
+  EDS_ASSIGN_OR_RETURN(SecretKey alias_key, impl->LoadOrCreateSecret(kAliasSecretKey));
+  impl->alias_key = std::make_unique<SecretKey>(std::move(alias_key));
   auto store = std::make_unique<Store>(std::move(impl));
   EDS_RETURN_IF_ERROR(store->Audit({"system", "store.open", "", ""}));
   return store;
@@ -203,9 +205,16 @@ std::string Store::Impl::HashLogicalId(std::string_view logical_id) const {
   return KeyedHash(*index_key, "record:" + std::string(logical_id), 16);
 }
 
-Status Store::Write(const std::vector<RecordWrite>& records, const AuditEvent& event) {
+Status Store::Write(const std::vector<RecordWrite>& records, const AuditEvent& event,
+                    const std::vector<AliasWrite>& aliases) {
   std::vector<WriteOp> ops;
-  ops.reserve(records.size() + 2);
+  ops.reserve(records.size() + aliases.size() + 2);
+  for (const auto& a : aliases) {
+    if (a.alias.empty() || a.patient.empty()) return InvalidArgumentError("empty alias");
+    std::string key = impl_->HashAlias(a.alias);
+    std::string sealed = SealBlob(*impl_->alias_key, internal::AliasContext(key), a.patient);
+    ops.push_back({WriteOp::Kind::kPut, Cf::kAliases, std::move(key), std::move(sealed)});
+  }
   std::vector<AuditEvent> events;
   std::vector<std::pair<std::string, uint64_t>> riding;
   // Batches usually hold one patient's records: resolve each pseudonym once.
@@ -292,6 +301,37 @@ Result<RecordVerifyReport> Store::VerifyRecords() {
   }
   EDS_RETURN_IF_ERROR(FromRocksStatus(it->status(), "verifying records"));
   return report;
+}
+
+std::string Store::Impl::HashAlias(std::string_view alias) const {
+  return KeyedHash(*index_key, "alias:" + std::string(alias), 16);
+}
+
+Result<std::optional<std::string>> Store::ResolveAlias(std::string_view alias) {
+  const std::string key = impl_->HashAlias(alias);
+  EDS_ASSIGN_OR_RETURN(auto sealed, impl_->Get(Cf::kAliases, key));
+  if (!sealed) return std::optional<std::string>();
+  EDS_ASSIGN_OR_RETURN(std::string patient,
+                       OpenBlob(*impl_->alias_key, internal::AliasContext(key), *sealed));
+  return std::optional<std::string>(std::move(patient));
+}
+
+Result<SecretKey> Store::Impl::LoadOrCreateSecret(std::string_view name) {
+  MutexLock lock(key_mu);
+  EDS_ASSIGN_OR_RETURN(auto wrapped, Get(Cf::kKeys, name));
+  if (wrapped) return ring->Unwrap(internal::SecretContext(name), *wrapped);
+  SecretKey fresh = SecretKey::Random();
+  EDS_RETURN_IF_ERROR(queue->Commit({{WriteOp::Kind::kPut, Cf::kKeys, std::string(name),
+                                      ring->Wrap(internal::SecretContext(name), fresh)}},
+                                    {{"system", "key.create", std::string(name), ""}}));
+  return fresh;
+}
+
+Result<SecretKey> Store::Secret(std::string_view name) {
+  if (name.empty() || name.find('/') != std::string_view::npos) {
+    return InvalidArgumentError("a secret name is a non-empty word without '/'");
+  }
+  return impl_->LoadOrCreateSecret(internal::NamedSecretKey(name));
 }
 
 Status Store::Audit(const AuditEvent& event) { return impl_->queue->Commit({}, {event}); }

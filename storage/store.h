@@ -40,6 +40,14 @@ struct RecordWrite {
   std::string payload;
 };
 
+// An alias names a patient by another of its identifiers (a hospital number, a FHIR Patient id):
+// stored as a keyed hash pointing to the sealed pseudonym, so it can be found again (objection,
+// erasure) without being readable on disk.
+struct AliasWrite {
+  std::string alias;
+  std::string patient;  // the pseudonym it stands for
+};
+
 struct StoreStats {
   uint64_t records_estimate = 0;
   uint64_t patients = 0;
@@ -66,8 +74,14 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // Durable when it returns OK. The batch and its audit entry commit atomically.
-  Status Write(const std::vector<RecordWrite>& records, const AuditEvent& event);
+  // Durable when it returns OK. The batch, its aliases and its audit entry commit atomically.
+  Status Write(const std::vector<RecordWrite>& records, const AuditEvent& event,
+               const std::vector<AliasWrite>& aliases = {});
+  // The pseudonym an alias stands for, or nullopt.
+  Result<std::optional<std::string>> ResolveAlias(std::string_view alias);
+  // A named secret of this node for other modules (pseudonymisation key, token hashing): made
+  // at first use, wrapped under the master key like the store's own, rotated with them.
+  Result<SecretKey> Secret(std::string_view name);
   // Audited read of one record: kNotFound when absent.
   Result<std::string> Read(std::string_view patient, std::string_view logical_id,
                            const AuditEvent& event);

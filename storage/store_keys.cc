@@ -48,6 +48,17 @@ Result<ErasureReport> Store::ErasePatient(std::string_view patient, const AuditE
     ops = {{WriteOp::Kind::kDelete, Cf::kKeys, internal::PatientIndexKey(hashed), ""},
            {WriteOp::Kind::kDelete, Cf::kKeys, internal::DataKeyKey(no), ""},
            {WriteOp::Kind::kDeleteRange, Cf::kRecords, begin, end}};
+    // Aliases are sealed: find this patient's by opening each (erasure is rare).
+    std::unique_ptr<rocksdb::Iterator> ait(
+        impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(Cf::kAliases)));
+    for (ait->SeekToFirst(); ait->Valid(); ait->Next()) {
+      const std::string key = ait->key().ToString();
+      auto target =
+          OpenBlob(*impl_->alias_key, internal::AliasContext(key), ait->value().ToString());
+      if (target.ok() && *target == patient) {
+        ops.push_back({WriteOp::Kind::kDelete, Cf::kAliases, key, ""});
+      }
+    }
     AuditEvent ev = event;
     ev.action = "patient.erase";
     ev.object = "patient " + std::to_string(no);
@@ -58,6 +69,7 @@ Result<ErasureReport> Store::ErasePatient(std::string_view patient, const AuditE
   }
   EDS_RETURN_IF_ERROR(impl_->PurgeDeleted(Cf::kRecords, internal::RecordKey(no, ""),
                                           internal::RecordKey(no + 1, "")));
+  EDS_RETURN_IF_ERROR(impl_->PurgeDeleted(Cf::kAliases, "", ""));
   ErasureReport scrub = impl_->ScrubBackups(ops);
   report.backups_scrubbed = std::move(scrub.backups_scrubbed);
   report.backups_unreachable = std::move(scrub.backups_unreachable);

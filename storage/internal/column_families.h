@@ -10,15 +10,22 @@
 
 namespace eds::storage::internal {
 
-enum class Cf : int { kDefault = 0, kRecords = 1, kKeys = 2, kAudit = 3, kMeta = 4 };
-inline constexpr std::array<const char*, 5> kCfNames = {"default", "records", "keys", "audit",
-                                                        "meta"};
+enum class Cf : int { kDefault = 0, kRecords = 1, kKeys = 2, kAudit = 3, kMeta = 4, kAliases = 5 };
+inline constexpr std::array<const char*, 6> kCfNames = {"default", "records", "keys",
+                                                        "audit",   "meta",    "aliases"};
 
 // keys CF
 inline constexpr std::string_view kMasterKeyIdKey = "m";
 inline constexpr std::string_view kIndexSecretKey = "s/index";
 inline constexpr std::string_view kAuditSecretKey = "s/audit";
 inline constexpr std::string_view kDictSecretKey = "s/dict";
+inline constexpr std::string_view kAliasSecretKey = "s/alias";
+// Named secrets that other modules ask for (Store::Secret): "s/n/" + name.
+inline std::string NamedSecretKey(std::string_view name) { return "s/n/" + std::string(name); }
+// aliases CF: keyed hash of the alias (16) -> pseudonym sealed under the alias key.
+inline std::string AliasContext(std::string_view hashed_alias) {
+  return "eds alias v1:" + std::string(hashed_alias);
+}
 inline std::string DataKeyKey(uint64_t patient_no) {
   std::string k = "p";
   PutBigEndian64(k, patient_no);

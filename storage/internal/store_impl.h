@@ -46,6 +46,7 @@ struct Store::Impl {
   // Store secrets, unwrapped at open.
   std::unique_ptr<SecretKey> index_key;  // keyed hashes of pseudonyms and logical ids
   std::unique_ptr<SecretKey> dict_key;   // seals zstd dictionaries (they hold record fragments)
+  std::unique_ptr<SecretKey> alias_key;  // seals the pseudonyms aliases point to
 
   // Key state. ring and the caches change under key_mu (rotation, erasure, new patients).
   Mutex key_mu;
@@ -85,6 +86,9 @@ struct Store::Impl {
   void MarkDurable(const std::vector<std::pair<std::string, uint64_t>>& riding);
   Status DataKey(uint64_t patient_no, KeyBytes* out);
   Status LoadNextPatientNumber();
+  // A wrapped store secret under `name` ("s/..."), made and stored durably when missing.
+  Result<SecretKey> LoadOrCreateSecret(std::string_view name);
+  std::string HashAlias(std::string_view alias) const;
 
   void MaybeTrainDictionary();
   Status TrainDictionaryNow();

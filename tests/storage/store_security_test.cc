@@ -52,7 +52,12 @@ TEST_F(StoreTest, NoIdentifierAppearsInAnyFileUnderTheDataDir) {
   options_.dictionary_training_records = 200;
   {
     auto store = OpenOrDie();
-    for (int b = 0; b < 6; ++b) EDS_ASSERT_OK(store->Write(IdentifyingRecords(100), TestEvent()));
+    for (int b = 0; b < 6; ++b) {
+      EDS_ASSERT_OK(
+          store->Write(IdentifyingRecords(100), TestEvent(),
+                       {{"urn:oid:1.2.250.1.213.1.4.8|185127512345678", "pseudonym-7f3a9c0"},
+                        {"IPP0045781236", "pseudonym-7f3a9c0"}}));
+    }
     for (int i = 0; i < 200 && store->Stats().dictionary_id == 0; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
@@ -145,6 +150,41 @@ TEST_F(StoreTest, ErasureLeavesNothingDecryptableLiveOrInEarlierBackups) {
   ASSERT_THAT(verify, IsOk());
   EXPECT_EQ(verify->records, 30u);
   EXPECT_EQ(verify->failed, 0u);
+}
+
+TEST_F(StoreTest, AliasesResolveSurviveReopenAndGoWithErasure) {
+  {
+    auto store = OpenOrDie();
+    EDS_ASSERT_OK(store->Write(Records("pseudo-a", 2), TestEvent(),
+                               {{"IPP|123", "pseudo-a"}, {"Patient/abc", "pseudo-a"}}));
+    EDS_ASSERT_OK(store->Write(Records("pseudo-b", 2), TestEvent(), {{"IPP|456", "pseudo-b"}}));
+    EXPECT_THAT(store->Write({}, TestEvent(), {{"", "x"}}), StatusIs(StatusCode::kInvalidArgument));
+  }
+  auto store = OpenOrDie();
+  EXPECT_EQ(*store->ResolveAlias("IPP|123"), std::optional<std::string>("pseudo-a"));
+  EXPECT_EQ(*store->ResolveAlias("Patient/abc"), std::optional<std::string>("pseudo-a"));
+  EXPECT_EQ(*store->ResolveAlias("IPP|999"), std::nullopt);
+  EDS_ASSERT_OK(store->ErasePatient("pseudo-a", TestEvent()).status());
+  EXPECT_EQ(*store->ResolveAlias("IPP|123"), std::nullopt);
+  EXPECT_EQ(*store->ResolveAlias("Patient/abc"), std::nullopt);
+  EXPECT_EQ(*store->ResolveAlias("IPP|456"), std::optional<std::string>("pseudo-b"));
+}
+
+TEST_F(StoreTest, NamedSecretsAreStableAcrossReopenAndRotation) {
+  std::string first;
+  const SecretKey new_master = SecretKey::Random();
+  {
+    auto store = OpenOrDie();
+    auto s = store->Secret("pseudonym");
+    ASSERT_THAT(s, IsOk());
+    first = std::string(s->view());
+    EXPECT_NE(std::string(store->Secret("tokens")->view()), first);
+    EXPECT_THAT(store->Secret("a/b"), StatusIs(StatusCode::kInvalidArgument));
+    EDS_ASSERT_OK(store->RotateMasterKey(new_master.Clone(), TestEvent()));
+  }
+  auto store = Store::Open(options_, new_master.Clone());
+  ASSERT_THAT(store, IsOk());
+  EXPECT_EQ(std::string((*store)->Secret("pseudonym")->view()), first);
 }
 
 TEST_F(StoreTest, ErasureReportsBackupsItCannotReach) {
