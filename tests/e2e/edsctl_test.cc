@@ -132,6 +132,43 @@ TEST_F(EdsctlTest, ControlSocketIsPrivateAndRefusesOtherUsers) {
   StopDaemon();
 }
 
+TEST(EdsctlGroupTest, ConfiguredGroupMembersMayUseTheSocket) {
+  if (::geteuid() != 0) {
+    std::cout << "not root: cannot switch to a group member; covered by PeerAllowedTest\n";
+    return;
+  }
+  TempDir dir;
+  NotifySocket notify(dir.Sub("notify.sock"));
+  const std::string config = WriteTestConfig(dir, FreeLoopbackPort());
+  // control.group must go in the [control] section: rewrite it with the group.
+  std::string text;
+  {
+    std::ifstream in(config);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  text.replace(text.find("[control]\n"), 10, "[control]\ngroup = \"nogroup\"\n");
+  std::ofstream(config) << text;
+  EdsdProcess edsd(BuiltBinary("edsd"), {"--config", config}, {"NOTIFY_SOCKET=" + notify.path()},
+                   dir.Sub("edsd.log"));
+  ASSERT_TRUE(notify.WaitFor("READY=1", seconds(20), nullptr)) << edsd.Log();
+  struct stat st {};
+  ASSERT_EQ(::stat(dir.Sub("edsd.sock").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+  EXPECT_EQ(st.st_gid, 65534u);
+  ::chmod(dir.path().c_str(), 0755);
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    if (::setgid(65534) != 0 || ::setuid(65534) != 0) _exit(3);
+    auto r = daemon::ControlRequest(dir.Sub("edsd.sock"), {{"cmd", "status"}}, 5000);
+    _exit(r.ok() && (*r).value("ok", false) ? 0 : 1);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "a member of control.group is allowed";
+  edsd.Signal(SIGTERM);
+  ASSERT_TRUE(edsd.WaitExit(seconds(5)).has_value());
+}
+
 TEST(PeerAllowedTest, RootOwnerAndGroupMembersOnly) {
   using daemon::PeerAllowed;
   EXPECT_TRUE(PeerAllowed({1, 0, 0}, 500, -1));
