@@ -1,0 +1,87 @@
+#include "ingest/mllp/internal/tls_server_context.h"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace eds::ingest::internal {
+namespace {
+
+// TLS 1.2: ECDHE key exchange (forward secrecy) with AEAD ciphers only; no CBC, no static RSA.
+// The same policy as the admin server, so one audit covers both listeners.
+constexpr char kTls12CipherList[] =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+constexpr char kTls13CipherSuites[] =
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+constexpr char kGroups[] = "X25519:P-256:P-384";
+
+// Empties OpenSSL's thread-local error queue into one line, so a later call does not report it.
+std::string DrainOpenSslErrors() {
+  std::string out;
+  for (unsigned long e = ERR_get_error(); e != 0; e = ERR_get_error()) {
+    char text[256];
+    ERR_error_string_n(e, text, sizeof(text));
+    if (!out.empty()) out += "; ";
+    out += text;
+  }
+  return out.empty() ? "unknown OpenSSL error" : out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<boost::asio::ssl::context>> MakeTlsServerContext(
+    const std::string& cert_path, const std::string& key_path) {
+  SSL_CTX* raw = SSL_CTX_new(TLS_server_method());
+  if (raw == nullptr) return InternalError("cannot create a TLS context: " + DrainOpenSslErrors());
+  // Created from a handle we checked, so the Asio constructor cannot fail; it takes ownership.
+  auto context = std::make_unique<boost::asio::ssl::context>(raw);
+  SSL_CTX* ctx = context->native_handle();
+  SSL_CTX_set_options(
+      ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // The groups macro casts away const, so hand it a mutable copy.
+  std::string groups = kGroups;
+  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+      SSL_CTX_set_cipher_list(ctx, kTls12CipherList) != 1 ||
+      SSL_CTX_set_ciphersuites(ctx, kTls13CipherSuites) != 1 ||
+      SSL_CTX_set1_groups_list(ctx, groups.data()) != 1) {
+    return InternalError("cannot configure TLS: " + DrainOpenSslErrors());
+  }
+  if (SSL_CTX_use_certificate_chain_file(ctx, cert_path.c_str()) != 1) {
+    return FailedPreconditionError("tls_cert_path: cannot load " + cert_path + ": " +
+                                   DrainOpenSslErrors());
+  }
+  // The key is read by hand so that a key that does not match the certificate is told apart
+  // from a key that cannot be read at all. The passphrase callback refuses: an encrypted key
+  // fails to load instead of prompting on a terminal.
+  FILE* file = std::fopen(key_path.c_str(), "re");
+  if (file == nullptr) {
+    return FailedPreconditionError("tls_key_path: cannot open " + key_path + ": " +
+                                   std::strerror(errno));
+  }
+  EVP_PKEY* key = PEM_read_PrivateKey(
+      file, nullptr, [](char*, int, int, void*) { return 0; }, nullptr);
+  std::fclose(file);
+  if (key == nullptr) {
+    return FailedPreconditionError("tls_key_path: cannot load " + key_path + ": " +
+                                   DrainOpenSslErrors());
+  }
+  const bool matches = X509_check_private_key(SSL_CTX_get0_certificate(ctx), key) == 1;
+  const bool used = matches && SSL_CTX_use_PrivateKey(ctx, key) == 1;
+  EVP_PKEY_free(key);
+  if (!matches) {
+    DrainOpenSslErrors();
+    return InvalidArgumentError("tls_key_path: " + key_path +
+                                " does not match the certificate in " + cert_path);
+  }
+  if (!used) return InternalError("cannot use the TLS key: " + DrainOpenSslErrors());
+  return context;
+}
+
+}  // namespace eds::ingest::internal
