@@ -107,6 +107,41 @@ int RunOnline(const GlobalOptions& options, const std::string& command,
   return 0;
 }
 
+int RunToken(const GlobalOptions& options, const std::vector<std::string>& args) {
+  nlohmann::json request;
+  if (args.size() == 2 && (args[0] == "create" || args[0] == "revoke")) {
+    request = {{"cmd", "token-" + args[0]}, {"name", args[1]}};
+  } else if (args.size() == 1 && args[0] == "list") {
+    request = {{"cmd", "token-list"}};
+  } else {
+    std::fputs("usage: edsctl token create NAME | token list | token revoke NAME\n", stderr);
+    return 2;
+  }
+  auto response = daemon::ControlRequest(SocketPath(options), request);
+  if (!response.ok()) {
+    std::fprintf(stderr, "edsctl: %s\n", response.status().message().c_str());
+    return 1;
+  }
+  const nlohmann::json& r = *response;
+  if (!r.value("ok", false)) {
+    std::fprintf(stderr, "edsctl: %s\n", r.value("error", "failed").c_str());
+    return 1;
+  }
+  if (options.json) {
+    std::printf("%s\n", r.dump(2).c_str());
+  } else if (args[0] == "create") {
+    std::printf("%s\n(shown once: give it to the FHIR client as a bearer token)\n",
+                r.value("token", "").c_str());
+  } else if (args[0] == "list") {
+    for (const auto& t : r["tokens"]) {
+      std::printf(
+          "%-24s created %s%s\n", t.value("name", "").c_str(), t.value("created", "").c_str(),
+          t.value("revoked", "").empty() ? "" : (" revoked " + t.value("revoked", "")).c_str());
+    }
+  }
+  return 0;
+}
+
 int RunRestore(const GlobalOptions& options, const std::vector<std::string>& args) {
   if (args.size() != 1) {
     std::fputs("usage: edsctl restore BACKUP_DIR   (edsd must be stopped)\n", stderr);

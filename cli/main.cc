@@ -15,6 +15,8 @@ void Usage() {
       "  backup DIR                     online, consistent backup into a new folder under DIR\n"
       "  verify                         check the audit chain and every record\n"
       "  rotate-key [--new-key-file F]  re-wrap every data key under a new master key\n"
+      "  token create NAME              a FHIR bearer token (shown once)\n"
+      "  token list | token revoke NAME\n"
       "commands (edsd stopped):\n"
       "  restore BACKUP_DIR             replace the data dir with a backup (old dir kept)\n",
       stderr);
@@ -48,6 +50,7 @@ int main(int argc, char** argv) {
     return eds::cli::RunOnline(options, command, args);
   }
   if (command == "restore") return eds::cli::RunRestore(options, args);
+  if (command == "token") return eds::cli::RunToken(options, args);
   Usage();
   return 2;
 }

@@ -92,6 +92,24 @@ void ForEachField(C& c, Fn&& fn) {
           .check = CheckSocketPath},
      c.control.socket);
   fn(Spec{.key = "control.group"}, c.control.group);
+  fn(Spec{.key = "mllp.enabled"}, c.mllp.enabled);
+  fn(Spec{.key = "mllp.bind", .may_be_empty = false, .check = CheckIpAddress}, c.mllp.bind);
+  fn(Spec{.key = "mllp.port", .min = 1, .max = 65535}, c.mllp.port);
+  fn(Spec{.key = "mllp.max_message_kb", .min = 1, .max = 65536}, c.mllp.max_message_kb);
+  fn(Spec{.key = "mllp.max_connections", .min = 1, .max = 4096}, c.mllp.max_connections);
+  fn(Spec{.key = "mllp.idle_timeout_ms", .min = 1000, .max = 86400000}, c.mllp.idle_timeout_ms);
+  fn(Spec{.key = "mllp.read_timeout_ms", .min = 100, .max = 600000}, c.mllp.read_timeout_ms);
+  fn(Spec{.key = "mllp.allowed_peers"}, c.mllp.allowed_peers);
+  fn(Spec{.key = "mllp.tls_cert", .is_path = true}, c.mllp.tls_cert);
+  fn(Spec{.key = "mllp.tls_key", .is_path = true}, c.mllp.tls_key);
+  fn(Spec{.key = "mllp.threads", .min = 1, .max = 64}, c.mllp.threads);
+  fn(Spec{.key = "fhir.enabled"}, c.fhir.enabled);
+  fn(Spec{.key = "fhir.bind", .may_be_empty = false, .check = CheckIpAddress}, c.fhir.bind);
+  fn(Spec{.key = "fhir.port", .min = 1, .max = 65535}, c.fhir.port);
+  fn(Spec{.key = "fhir.tls_cert", .is_path = true}, c.fhir.tls_cert);
+  fn(Spec{.key = "fhir.tls_key", .is_path = true}, c.fhir.tls_key);
+  fn(Spec{.key = "fhir.threads", .min = 1, .max = 64}, c.fhir.threads);
+  fn(Spec{.key = "fhir.max_request_mb", .min = 1, .max = 1024}, c.fhir.max_request_mb);
   fn(Spec{.key = "log.level", .applies_at_runtime = true}, c.log.level);
   fn(Spec{.key = "daemon.shutdown_timeout_ms", .min = 100, .max = 60000},
      c.daemon.shutdown_timeout_ms);

@@ -74,6 +74,50 @@ struct LogConfig {
   friend bool operator==(const LogConfig&, const LogConfig&) = default;
 };
 
+struct MllpConfig {
+  // Listen for HL7 v2 over MLLP. Default true.
+  bool enabled = true;
+  // IPv4 or IPv6 address to listen on. Default "0.0.0.0".
+  std::string bind = "0.0.0.0";
+  // TCP port, 1..65535. Default 2575.
+  int port = 2575;
+  // Largest message accepted, in KiB, 1..65536. Default 1024.
+  int max_message_kb = 1024;
+  // Connections served at once, 1..4096; more are closed at once. Default 64.
+  int max_connections = 64;
+  // A connection silent this long is closed, in milliseconds, 1000..86400000. Default 300000.
+  int idle_timeout_ms = 300000;
+  // A started frame must complete within this, in milliseconds, 100..600000. Default 30000.
+  int read_timeout_ms = 30000;
+  // Peers allowed to connect: comma-separated IP addresses or CIDR ranges; "" = any. Default "".
+  std::string allowed_peers;
+  // PEM certificate and key: both set = MLLP over TLS 1.2+. Default "" (plain TCP).
+  std::string tls_cert;
+  std::string tls_key;
+  // Network threads, 1..64. Default 4.
+  int threads = 4;
+
+  friend bool operator==(const MllpConfig&, const MllpConfig&) = default;
+};
+
+struct FhirConfig {
+  // Serve the FHIR R4 ingest API (HTTPS, base /fhir). Default true.
+  bool enabled = true;
+  // IPv4 or IPv6 address to listen on. Default "0.0.0.0".
+  std::string bind = "0.0.0.0";
+  // TCP port, 1..65535. Default 9443.
+  int port = 9443;
+  // PEM certificate and key; empty = the admin server's. Default "".
+  std::string tls_cert;
+  std::string tls_key;
+  // Worker threads, 1..64. Default 4.
+  int threads = 4;
+  // Largest request body, in MiB, 1..1024. Default 64.
+  int max_request_mb = 64;
+
+  friend bool operator==(const FhirConfig&, const FhirConfig&) = default;
+};
+
 struct DaemonConfig {
   // Time allowed for an orderly shutdown, in milliseconds, 100..60000. Default 5000.
   int shutdown_timeout_ms = 5000;
@@ -85,6 +129,8 @@ struct Config {
   StorageConfig storage;
   AdminConfig admin;
   ControlConfig control;
+  MllpConfig mllp;
+  FhirConfig fhir;
   LogConfig log;
   DaemonConfig daemon;
 

@@ -70,6 +70,24 @@ nlohmann::json HandleControlRequest(ControlContext& ctx, const nlohmann::json& r
     if (!note.ok()) return Error(note.status());
     return {{"ok", true}, {"note", *note}, {"master_key_id", ctx.store.MasterKeyId()}};
   }
+  if (cmd == "token-create" && ctx.tokens != nullptr) {
+    auto token = ctx.tokens->Create(request.value("name", ""), ev.actor);
+    if (!token.ok()) return Error(token.status());
+    // The only time the token is shown: the box keeps its hash alone.
+    return {{"ok", true}, {"name", request.value("name", "")}, {"token", *token}};
+  }
+  if (cmd == "token-revoke" && ctx.tokens != nullptr) {
+    const Status s = ctx.tokens->Revoke(request.value("name", ""), ev.actor);
+    if (!s.ok()) return Error(s);
+    return {{"ok", true}};
+  }
+  if (cmd == "token-list" && ctx.tokens != nullptr) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& t : ctx.tokens->List()) {
+      list.push_back({{"name", t.name}, {"created", t.created}, {"revoked", t.revoked}});
+    }
+    return {{"ok", true}, {"tokens", list}};
+  }
   return {{"ok", false}, {"error", "unknown command '" + cmd + "'"}};
 }
 

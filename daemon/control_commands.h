@@ -8,6 +8,7 @@
 
 #include "daemon/config.h"
 #include "daemon/control_server.h"
+#include "ingest/fhir_tokens.h"
 #include "storage/store.h"
 
 namespace eds::daemon {
@@ -16,6 +17,7 @@ struct ControlContext {
   storage::Store& store;         // must outlive the call
   const StorageConfig& storage;  // must outlive the call
   std::chrono::steady_clock::time_point started;
+  ingest::FhirTokens* tokens = nullptr;  // must outlive the call
 };
 
 // Always answers {"ok": true, ...} or {"ok": false, "error": "..."}.

@@ -15,6 +15,11 @@
 #include "daemon/master_key.h"
 #include "daemon/systemd.h"
 #include "daemon/version.h"
+#include "ingest/fhir_ingest.h"
+#include "ingest/fhir_tokens.h"
+#include "ingest/hl7_ingest.h"
+#include "ingest/mllp/listener.h"
+#include "ingest/pseudonymizer.h"
 #include "storage/store.h"
 #include "webadmin/admin_server.h"
 #include "webadmin/tls_certificate.h"
@@ -27,10 +32,16 @@ struct Node::Impl {
   Systemd systemd;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::unique_ptr<storage::Store> store;
+  std::unique_ptr<ingest::Hl7Ingest> hl7;
+  std::unique_ptr<ingest::MllpListener> mllp;
+  std::unique_ptr<ingest::FhirTokens> tokens;
+  std::unique_ptr<ingest::FhirIngest> fhir;
+  std::unique_ptr<webadmin::AdminServer> fhir_server;
   std::unique_ptr<ControlServer> control;
   std::unique_ptr<webadmin::AdminServer> admin;
 
   nlohmann::json Health() const;
+  webadmin::HttpResponse ServeFhir(const webadmin::HttpRequest& request);
   void Reload();
   void Shutdown();
 };
@@ -58,6 +69,30 @@ std::string AdminUrl(const AdminConfig& admin, uint16_t port) {
   return "https://" + host + ":" + std::to_string(port) + "/";
 }
 
+ingest::MllpListenerOptions MllpOptions(const MllpConfig& c) {
+  ingest::MllpListenerOptions o;
+  o.bind_address = c.bind;
+  o.port = static_cast<uint16_t>(c.port);
+  o.max_message_bytes = static_cast<size_t>(c.max_message_kb) * 1024;
+  o.max_connections = c.max_connections;
+  o.idle_timeout = std::chrono::milliseconds(c.idle_timeout_ms);
+  o.read_timeout = std::chrono::milliseconds(c.read_timeout_ms);
+  std::string peers = c.allowed_peers;
+  for (size_t pos = 0; pos <= peers.size();) {
+    size_t comma = peers.find(',', pos);
+    if (comma == std::string::npos) comma = peers.size();
+    std::string p = peers.substr(pos, comma - pos);
+    p.erase(0, p.find_first_not_of(' '));
+    p.erase(p.find_last_not_of(' ') + 1);
+    if (!p.empty()) o.allowed_peers.push_back(p);
+    pos = comma + 1;
+  }
+  o.tls_cert_path = c.tls_cert;
+  o.tls_key_path = c.tls_key;
+  o.threads = c.threads;
+  return o;
+}
+
 }  // namespace
 
 nlohmann::json Node::Impl::Health() const {
@@ -68,6 +103,32 @@ nlohmann::json Node::Impl::Health() const {
           {"version", kVersion},
           {"store", store_json},
           {"uptime_s", uptime.count()}};
+}
+
+webadmin::HttpResponse Node::Impl::ServeFhir(const webadmin::HttpRequest& request) {
+  auto to_http = [](const ingest::FhirResponse& f) {
+    webadmin::HttpResponse h;
+    h.status = f.status;
+    h.content_type = "application/fhir+json";
+    h.body = f.body;
+    if (!f.location.empty()) h.headers.emplace_back("Location", f.location);
+    return h;
+  };
+  std::string path = request.path.substr(5);  // after "/fhir"
+  if (path == "/metadata" && request.method == "GET") {
+    return to_http({200, fhir->CapabilityStatement(), ""});
+  }
+  const std::string_view auth = webadmin::FindHeader(request.headers, "Authorization");
+  std::optional<std::string> who;
+  if (auth.rfind("Bearer ", 0) == 0) who = tokens->Authenticate(auth.substr(7));
+  if (!who) {
+    webadmin::HttpResponse h = to_http(ingest::OutcomeResponse(
+        401, "security", "a valid bearer token is required (edsctl token create)"));
+    h.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"eds-node\"");
+    return h;
+  }
+  return to_http(
+      fhir->Handle(request.method, path, request.body, "fhir " + *who + " " + request.remote_addr));
 }
 
 Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path) {
@@ -88,6 +149,8 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
   EDS_ASSIGN_OR_RETURN(impl->store,
                        OpenStoreFinishingRotation(c.storage, store_options, std::move(key)));
 
+  EDS_ASSIGN_OR_RETURN(impl->tokens, ingest::FhirTokens::Load(*impl->store));
+
   Status(impl->systemd, "starting the control socket");
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(c.control.socket).parent_path(), ec);
@@ -95,12 +158,22 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
   control_options.socket_path = c.control.socket;
   control_options.group = c.control.group;
   Impl* raw = impl.get();
-  EDS_ASSIGN_OR_RETURN(impl->control,
-                       ControlServer::Start(control_options, [raw](const nlohmann::json& req,
-                                                                   const PeerCredentials& peer) {
-                         ControlContext ctx{*raw->store, raw->config.storage, raw->started};
-                         return HandleControlRequest(ctx, req, peer);
-                       }));
+  EDS_ASSIGN_OR_RETURN(
+      impl->control, ControlServer::Start(control_options, [raw](const nlohmann::json& req,
+                                                                 const PeerCredentials& peer) {
+        ControlContext ctx{*raw->store, raw->config.storage, raw->started, raw->tokens.get()};
+        return HandleControlRequest(ctx, req, peer);
+      }));
+
+  if (c.mllp.enabled) {
+    Status(impl->systemd, "starting the MLLP listener");
+    EDS_ASSIGN_OR_RETURN(storage::SecretKey pseudonym_key, impl->store->Secret("pseudonym"));
+    impl->hl7 = std::make_unique<ingest::Hl7Ingest>(
+        *impl->store, ingest::Pseudonymizer(std::move(pseudonym_key)));
+    EDS_ASSIGN_OR_RETURN(impl->mllp, ingest::MllpListener::Start(MllpOptions(c.mllp), *impl->hl7));
+    LogInfo("MLLP listener on " + c.mllp.bind + ":" + std::to_string(impl->mllp->port()),
+            {{"EDS_MLLP_PORT", std::to_string(impl->mllp->port())}});
+  }
 
   Status(impl->systemd, "starting the admin server");
   if (c.admin.generate_dev_certificate) {
@@ -117,6 +190,28 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
   admin_options.request_timeout_ms = c.admin.request_timeout_ms;
   EDS_ASSIGN_OR_RETURN(
       impl->admin, webadmin::AdminServer::Start(admin_options, [raw] { return raw->Health(); }));
+
+  if (c.fhir.enabled) {
+    Status(impl->systemd, "starting the FHIR server");
+    EDS_ASSIGN_OR_RETURN(storage::SecretKey pseudonym_key, impl->store->Secret("pseudonym"));
+    webadmin::AdminServerOptions fhir_options = admin_options;
+    fhir_options.bind_address = c.fhir.bind;
+    fhir_options.port = static_cast<uint16_t>(c.fhir.port);
+    if (!c.fhir.tls_cert.empty()) fhir_options.cert_path = c.fhir.tls_cert;
+    if (!c.fhir.tls_key.empty()) fhir_options.key_path = c.fhir.tls_key;
+    fhir_options.num_threads = c.fhir.threads;
+    fhir_options.max_request_bytes = static_cast<size_t>(c.fhir.max_request_mb) << 20;
+    EDS_ASSIGN_OR_RETURN(impl->fhir_server, webadmin::AdminServer::Start(
+                                                fhir_options, [raw] { return raw->Health(); }));
+    const std::string base =
+        "https://" + c.fhir.bind + ":" + std::to_string(impl->fhir_server->port()) + "/fhir";
+    impl->fhir = std::make_unique<ingest::FhirIngest>(
+        *impl->store, ingest::Pseudonymizer(std::move(pseudonym_key)), base);
+    impl->fhir_server->AddPrefixRoute(
+        "/fhir", [raw](const webadmin::HttpRequest& r) { return raw->ServeFhir(r); });
+    LogInfo("FHIR server on " + base,
+            {{"EDS_FHIR_PORT", std::to_string(impl->fhir_server->port())}});
+  }
 
   auto fingerprint = webadmin::CertificateFingerprintSha256(c.admin.tls_cert);
   const std::string url = AdminUrl(c.admin, impl->admin->port());
@@ -162,6 +257,8 @@ void Node::Impl::Shutdown() {
   Status(systemd, "stopping");
   // Stop accepting first; each Stop() lets requests in flight finish before returning.
   if (admin) admin->Stop();
+  if (fhir_server) fhir_server->Stop();
+  if (mllp) mllp->Stop();
   if (control) control->Stop();
   store->Audit({"system", "daemon.stop", "", ""}).IgnoreError();
   store.reset();

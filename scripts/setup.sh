@@ -18,14 +18,23 @@ for p in $PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 
-if [ -z "$missing" ]; then
-  exit 0
+# The end-to-end tests drive edsd with third-party clients from npm (Node.js 20 or Debian's).
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: missing packages:$missing; run this script as root to install them" >&2
+    exit 1
+  fi
+  echo "setup: installing$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends $missing
 fi
-if [ "$(id -u)" -ne 0 ]; then
-  echo "setup: missing packages:$missing; run this script as root to install them" >&2
-  exit 1
+
+# Test-only clients, exactly as locked.
+clients="$(dirname "$0")/../tests/clients"
+if [ ! -d "$clients/node_modules" ] || [ "$clients/package-lock.json" -nt "$clients/node_modules" ]; then
+  (cd "$clients" && npm ci --no-audit --no-fund --loglevel=error)
 fi
-echo "setup: installing$missing"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-apt-get install -y -q --no-install-recommends $missing

@@ -256,6 +256,21 @@ Result<std::string> Store::Read(std::string_view patient, std::string_view logic
   return impl_->codec->Decode(key, *envelope, dek);
 }
 
+Result<bool> Store::Exists(std::string_view patient, std::string_view logical_id) {
+  auto no = impl_->LookupPatient(patient);
+  if (!no.ok()) {
+    if (no.status().code() == StatusCode::kNotFound) return false;
+    return no.status();
+  }
+  const std::string key = internal::RecordKey(*no, impl_->HashLogicalId(logical_id));
+  std::string value;
+  const rocksdb::Status s =
+      impl_->db->Get(rocksdb::ReadOptions(), impl_->cf(Cf::kRecords), key, &value);
+  if (s.IsNotFound()) return false;
+  EDS_RETURN_IF_ERROR(FromRocksStatus(s, "store read"));
+  return true;
+}
+
 Status Store::Scan(const ScanFn& fn, const AuditEvent& event) {
   EDS_RETURN_IF_ERROR(impl_->queue->Commit({}, {event}));
   rocksdb::ReadOptions ro;

@@ -85,6 +85,8 @@ class Store {
   // Audited read of one record: kNotFound when absent.
   Result<std::string> Read(std::string_view patient, std::string_view logical_id,
                            const AuditEvent& event);
+  // Whether a record exists, without reading it (no audit entry: nothing is decrypted).
+  Result<bool> Exists(std::string_view patient, std::string_view logical_id);
   // Decrypts every record in key order; `fn` returns false to stop early. One audit entry.
   using ScanFn = std::function<bool(uint64_t patient_number, std::string_view payload)>;
   Status Scan(const ScanFn& fn, const AuditEvent& event);

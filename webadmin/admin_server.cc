@@ -300,9 +300,38 @@ void AdminServer::AddRoute(std::string method, std::string path, HttpHandler han
   routes_[std::move(path)][std::move(method)] = std::move(handler);
 }
 
+void AdminServer::AddPrefixRoute(std::string prefix, HttpHandler handler) {
+  MutexLock lock(routes_mu_);
+  prefix_routes_[std::move(prefix)] = std::move(handler);
+}
+
 HttpResponse AdminServer::Dispatch(const HttpRequest& request) const {
   HttpHandler handler;
   std::string allowed;
+  {
+    MutexLock lock(routes_mu_);
+    auto by_path = routes_.find(request.path);
+    if (by_path == routes_.end()) {
+      size_t best = 0;
+      for (const auto& [prefix, h] : prefix_routes_) {
+        if (request.path.rfind(prefix, 0) == 0 && prefix.size() > best) {
+          best = prefix.size();
+          handler = h;
+        }
+      }
+      if (!handler) return HttpResponse::JsonError(404, "not found");
+    }
+  }
+  if (handler) {
+    try {
+      return handler(request);
+    } catch (const std::exception& e) {
+      LogError("route threw", {{"EDS_PATH", request.path}, {"EDS_ERROR", e.what()}});
+    } catch (...) {
+      LogError("route threw", {{"EDS_PATH", request.path}});
+    }
+    return HttpResponse::JsonError(500, "internal error");
+  }
   {
     MutexLock lock(routes_mu_);
     auto by_path = routes_.find(request.path);

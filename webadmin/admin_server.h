@@ -66,6 +66,9 @@ class AdminServer {
   // Serves `method` `path` (exact match, e.g. "GET", "/api/status") with `handler`, replacing an
   // earlier handler for the same pair. A path known for other methods only answers 405.
   void AddRoute(std::string method, std::string path, HttpHandler handler);
+  // Serves every method of every path under `prefix` (e.g. "/fhir/") that no exact route
+  // matches; the handler answers 404/405 itself. The longest matching prefix wins.
+  void AddPrefixRoute(std::string prefix, HttpHandler handler);
 
  private:
   struct Impl;  // CivetWeb context and callbacks, in admin_server.cc.
@@ -80,6 +83,7 @@ class AdminServer {
   mutable Mutex routes_mu_;
   // path -> method -> handler.
   std::map<std::string, std::map<std::string, HttpHandler>> routes_ EDS_GUARDED_BY(routes_mu_);
+  std::map<std::string, HttpHandler> prefix_routes_ EDS_GUARDED_BY(routes_mu_);
   Mutex stop_mu_;
 };
 

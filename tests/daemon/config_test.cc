@@ -78,7 +78,7 @@ TEST(ConfigTest, ExampleFileCommentsEveryKey) {
 
 TEST(ConfigTest, AllConfigKeysAreUniqueAndDotted) {
   std::vector<std::string> keys = AllConfigKeys();
-  EXPECT_EQ(keys.size(), 18u);
+  EXPECT_EQ(keys.size(), 36u);
   for (const std::string& key : keys) EXPECT_EQ(std::count(key.begin(), key.end(), '.'), 1) << key;
   std::sort(keys.begin(), keys.end());
   EXPECT_EQ(std::adjacent_find(keys.begin(), keys.end()), keys.end());
@@ -326,6 +326,26 @@ request_timeout_ms = 101
 [control]
 socket = "/s"
 group = "g"
+[mllp]
+enabled = false
+bind = "127.0.0.1"
+port = 3
+max_message_kb = 2
+max_connections = 2
+idle_timeout_ms = 1001
+read_timeout_ms = 101
+allowed_peers = "10.0.0.0/8"
+tls_cert = "/mc"
+tls_key = "/mk"
+threads = 2
+[fhir]
+enabled = false
+bind = "127.0.0.1"
+port = 4
+tls_cert = "/fc"
+tls_key = "/fk"
+threads = 2
+max_request_mb = 2
 [log]
 level = "error"
 [daemon]

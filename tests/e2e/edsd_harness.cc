@@ -142,13 +142,14 @@ bool EdsdProcess::WaitForLog(const std::string& text, std::chrono::milliseconds 
   return false;
 }
 
-CommandResult RunCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
+CommandResult RunCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                         const std::vector<std::string>& env) {
   TempDir dir;
   const std::string out = dir.Sub("out");
   CommandResult result;
   {
     std::vector<std::string> args(argv.begin() + 1, argv.end());
-    EdsdProcess p(argv[0], args, {}, out);
+    EdsdProcess p(argv[0], args, env, out);
     auto status = p.WaitExit(timeout);
     if (status && WIFEXITED(*status)) result.exit_code = WEXITSTATUS(*status);
     result.output = p.Log();
@@ -158,8 +159,13 @@ CommandResult RunCommand(const std::vector<std::string>& argv, std::chrono::mill
 
 std::string BuiltBinary(const std::string& name) { return BinaryPath("bin/" + name).string(); }
 
-std::string WriteTestConfig(const TempDir& dir, uint16_t port, const std::string& extra) {
+std::string WriteTestConfig(const TempDir& dir, uint16_t port, const std::string& extra,
+                            uint16_t* mllp_port, uint16_t* fhir_port) {
   const std::string path = dir.Sub("edsd.toml");
+  const uint16_t mllp = FreeLoopbackPort();
+  if (mllp_port != nullptr) *mllp_port = mllp;
+  const uint16_t fhir = FreeLoopbackPort();
+  if (fhir_port != nullptr) *fhir_port = fhir;
   std::ofstream out(path);
   out << "[storage]\ndata_dir = \"data\"\nmaster_key_file = \"master.key\"\n"
       << "create_master_key_file = true\n\n"
@@ -167,6 +173,8 @@ std::string WriteTestConfig(const TempDir& dir, uint16_t port, const std::string
       << "tls_cert = \"tls/admin.crt\"\ntls_key = \"tls/admin.key\"\n"
       << "generate_dev_certificate = true\nthreads = 2\n\n"
       << "[control]\nsocket = \"edsd.sock\"\n\n"
+      << "[mllp]\nbind = \"127.0.0.1\"\nport = " << mllp << "\n\n"
+      << "[fhir]\nbind = \"127.0.0.1\"\nport = " << fhir << "\n\n"
       << extra;
   return path;
 }

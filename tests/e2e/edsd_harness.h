@@ -58,13 +58,16 @@ struct CommandResult {
   int exit_code = -1;
   std::string output;  // stdout and stderr together
 };
-CommandResult RunCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout);
+CommandResult RunCommand(const std::vector<std::string>& argv, std::chrono::milliseconds timeout,
+                         const std::vector<std::string>& env = {});
 
 // Path of a built binary (edsd, edsctl) in the build tree.
 std::string BuiltBinary(const std::string& name);
 
 // Writes a development config under `dir` (data, key, certificate, socket all inside it) with the
 // admin server on `port`, plus `extra` TOML appended; returns its path.
-std::string WriteTestConfig(const TempDir& dir, uint16_t port, const std::string& extra = "");
+// The MLLP and FHIR listeners get free loopback ports, returned when asked for.
+std::string WriteTestConfig(const TempDir& dir, uint16_t port, const std::string& extra = "",
+                            uint16_t* mllp_port = nullptr, uint16_t* fhir_port = nullptr);
 
 }  // namespace eds::testing

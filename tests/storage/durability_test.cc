@@ -1,6 +1,7 @@
 // Acknowledged means durable: a full disk refuses writes cleanly, and a writer killed with
 // SIGKILL at random moments loses nothing it was told was stored.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -67,12 +68,20 @@ std::vector<uint64_t> RunAndKill(const std::string& data_dir, const SecretKey& k
   EXPECT_EQ(posix_spawn(&pid, EDS_CRASH_WRITER, &actions, nullptr, argv.data(), environ), 0);
   posix_spawn_file_actions_destroy(&actions);
   ::close(fds[1]);
+  // Wait (bounded) until the writer has acknowledged a first batch, so a slow start on a busy
+  // machine is not mistaken for a crash; then kill it at a random moment.
+  std::string out;
+  char head[256];
+  pollfd p{fds[0], POLLIN, 0};
+  if (::poll(&p, 1, 30000) > 0) {
+    const ssize_t n = ::read(fds[0], head, sizeof head);
+    if (n > 0) out.append(head, static_cast<size_t>(n));
+  }
   std::this_thread::sleep_for(after);
   ::kill(pid, SIGKILL);
   int status = 0;
   ::waitpid(pid, &status, 0);
   // Lines already in the pipe were printed after a durable Write: they count as acknowledged.
-  std::string out;
   char buf[4096];
   for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;)
     out.append(buf, static_cast<size_t>(n));

@@ -1,0 +1,57 @@
+// FhirIngest: the FHIR R4 REST logic of the box, free of any HTTP server: POST /fhir with a batch
+// or transaction Bundle (a transaction is one atomic, durable write; a batch answers per entry),
+// PUT /fhir/{type}/{id}, POST /fhir/{type}, GET /fhir/{type}/{id} (audited), GET /fhir/metadata.
+// Patients are pseudonymised at the door (identifiers -> pseudonym, aliases kept sealed);
+// every other resource is filed under the patient its subject/patient reference names.
+// Errors answer an OperationOutcome (400/404/405/422) and store nothing. A 2xx means durable.
+// Thread-safe; `store` must outlive it.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ingest/fhir/reader.h"
+#include "ingest/pseudonymizer.h"
+#include "storage/store.h"
+
+namespace eds::ingest {
+
+struct FhirResponse {
+  int status = 200;
+  std::string body;      // FHIR JSON
+  std::string location;  // Location header for 201, else empty
+};
+
+class FhirIngest {
+ public:
+  FhirIngest(storage::Store& store, Pseudonymizer pseudonymizer, std::string base_url);
+
+  // `path` is what follows "/fhir" ("", "/metadata", "/Patient/123"); `actor` names the caller
+  // for the audit log (token name and address).
+  FhirResponse Handle(const std::string& method, const std::string& path, const std::string& body,
+                      const std::string& actor);
+
+  // The CapabilityStatement this endpoint serves.
+  std::string CapabilityStatement() const;
+
+ private:
+  struct Prepared;  // resources of one request, pseudonymised and ready to store
+  FhirResponse PostBundle(const std::string& body, const std::string& actor);
+  FhirResponse WriteOne(const std::string& type, const std::string& id, const std::string& body,
+                        const std::string& actor);
+  FhirResponse Read(const std::string& type, const std::string& id, const std::string& actor);
+  // Pseudonym for a patient resource (identifiers, else its logical id).
+  std::string PatientPseudonym(const fhir::ParsedResource& patient, const std::string& id);
+  // Pseudonym named by a "Patient/x" reference ("" when the resource has no patient).
+  std::string ReferencedPseudonym(const std::string& reference);
+
+  storage::Store& store_;
+  Pseudonymizer pseudonymizer_;
+  std::string base_url_;
+};
+
+// An OperationOutcome response with one issue.
+FhirResponse OutcomeResponse(int status, const std::string& code, const std::string& diagnostics,
+                             const std::string& expression = "");
+
+}  // namespace eds::ingest

@@ -1,0 +1,45 @@
+// Pseudonymizer: turns a patient identifier (system + value) into the pseudonym the store files
+// the patient under: keyed BLAKE2b-256 of the normalised identifier with the node's pseudonym
+// secret, so the same patient gets the same pseudonym from HL7 v2 and FHIR and no one without the
+// secret can compute or reverse it. Thread-safe (const).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storage/secret_key.h"
+
+namespace eds::ingest {
+
+struct Identifier {
+  std::string system;  // URI, OID (with or without urn:oid:) or HL7 v2 assigning authority
+  std::string value;
+  std::string type;  // HL7 v2 CX-5 / FHIR identifier.type code (MR, PI, NH, INS-NIR, ...)
+};
+
+// OIDs of the French national health identifier (INS): NIR, NIA and test NIR.
+inline constexpr std::string_view kInsNirOid = "1.2.250.1.213.1.4.8";
+inline constexpr std::string_view kInsNiaOid = "1.2.250.1.213.1.4.9";
+inline constexpr std::string_view kInsNirTestOid = "1.2.250.1.213.1.4.10";
+
+class Pseudonymizer {
+ public:
+  explicit Pseudonymizer(storage::SecretKey key) : key_(std::move(key)) {}
+
+  // 32 raw bytes.
+  std::string Pseudonym(const Identifier& id) const;
+  // The text an identifier is known by in the store's alias index ("system|value", normalised).
+  static std::string AliasOf(const Identifier& id);
+  // Trims, drops "urn:oid:", lower-cases URL systems, removes spaces inside INS numbers.
+  static Identifier Normalize(const Identifier& id);
+  // Which identifier names the patient: the INS first, then hospital numbers (MR, PI, PN, ...),
+  // then the first one with a system and a value; nullopt when none qualifies.
+  static std::optional<size_t> PrimaryIndex(const std::vector<Identifier>& ids);
+
+ private:
+  storage::SecretKey key_;
+};
+
+}  // namespace eds::ingest
