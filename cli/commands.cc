@@ -142,6 +142,50 @@ int RunToken(const GlobalOptions& options, const std::vector<std::string>& args)
   return 0;
 }
 
+int RunPatientCommand(const GlobalOptions& options, const std::string& command,
+                      const std::vector<std::string>& args) {
+  nlohmann::json request;
+  if (command == "erase" && args.size() == 1) {
+    request = {{"cmd", "erase"}, {"identifier", args[0]}};
+  } else if (command == "objection" && args.size() == 2 &&
+             (args[0] == "add" || args[0] == "remove")) {
+    request = {{"cmd", "objection-" + args[0]}, {"identifier", args[1]}};
+  } else if (command == "objection" && args.size() == 1 && args[0] == "list") {
+    request = {{"cmd", "objection-list"}};
+  } else {
+    std::fputs(
+        "usage: edsctl erase SYSTEM|VALUE | objection add|remove SYSTEM|VALUE | objection list\n",
+        stderr);
+    return 2;
+  }
+  auto response = daemon::ControlRequest(SocketPath(options), request);
+  if (!response.ok()) {
+    std::fprintf(stderr, "edsctl: %s\n", response.status().message().c_str());
+    return 1;
+  }
+  const nlohmann::json& r = *response;
+  if (!r.value("ok", false)) {
+    std::fprintf(stderr, "edsctl: %s\n", r.value("error", "failed").c_str());
+    return 1;
+  }
+  if (options.json) {
+    std::printf("%s\n", r.dump(2).c_str());
+  } else if (command == "erase") {
+    std::printf("erased: %llu records; backups scrubbed: %zu; backups not reachable: %zu\n",
+                static_cast<unsigned long long>(r.value("records_deleted", 0ull)),
+                r["backups_scrubbed"].size(), r["backups_unreachable"].size());
+    for (const auto& b : r["backups_unreachable"]) {
+      std::printf("  not reachable (still holds the patient): %s\n", b.get<std::string>().c_str());
+    }
+  } else if (args[0] == "list") {
+    for (const auto& o : r["objections"]) {
+      std::printf("%s  since %s\n", o.value("identifier", "").c_str(),
+                  o.value("added", "").c_str());
+    }
+  }
+  return 0;
+}
+
 int RunRestore(const GlobalOptions& options, const std::vector<std::string>& args) {
   if (args.size() != 1) {
     std::fputs("usage: edsctl restore BACKUP_DIR   (edsd must be stopped)\n", stderr);

@@ -17,5 +17,7 @@ int RunOnline(const GlobalOptions& options, const std::string& command,
               const std::vector<std::string>& args);
 int RunRestore(const GlobalOptions& options, const std::vector<std::string>& args);
 int RunToken(const GlobalOptions& options, const std::vector<std::string>& args);
+int RunPatientCommand(const GlobalOptions& options, const std::string& command,
+                      const std::vector<std::string>& args);
 
 }  // namespace eds::cli

@@ -17,6 +17,8 @@ void Usage() {
       "  rotate-key [--new-key-file F]  re-wrap every data key under a new master key\n"
       "  token create NAME              a FHIR bearer token (shown once)\n"
       "  token list | token revoke NAME\n"
+      "  objection add|remove SYSTEM|VALUE, objection list   the patient's right to object\n"
+      "  erase SYSTEM|VALUE             crypto-shred one patient (live store and backups)\n"
       "commands (edsd stopped):\n"
       "  restore BACKUP_DIR             replace the data dir with a backup (old dir kept)\n",
       stderr);
@@ -51,6 +53,9 @@ int main(int argc, char** argv) {
   }
   if (command == "restore") return eds::cli::RunRestore(options, args);
   if (command == "token") return eds::cli::RunToken(options, args);
+  if (command == "objection" || command == "erase") {
+    return eds::cli::RunPatientCommand(options, command, args);
+  }
   Usage();
   return 2;
 }

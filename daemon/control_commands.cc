@@ -88,6 +88,34 @@ nlohmann::json HandleControlRequest(ControlContext& ctx, const nlohmann::json& r
     }
     return {{"ok", true}, {"tokens", list}};
   }
+  if (cmd.rfind("objection-", 0) == 0 && ctx.objections != nullptr) {
+    if (cmd == "objection-list") {
+      nlohmann::json list = nlohmann::json::array();
+      for (const auto& o : ctx.objections->List()) {
+        list.push_back({{"identifier", o.identifier}, {"added", o.added}});
+      }
+      return {{"ok", true}, {"objections", list}};
+    }
+    auto id = ingest::ParseIdentifier(request.value("identifier", ""));
+    if (!id.ok()) return Error(id.status());
+    const Status s = cmd == "objection-add" ? ctx.objections->Add(*id, ev.actor)
+                     : cmd == "objection-remove"
+                         ? ctx.objections->Remove(*id, ev.actor)
+                         : InvalidArgumentError("unknown objection command");
+    if (!s.ok()) return Error(s);
+    return {{"ok", true}};
+  }
+  if (cmd == "erase" && ctx.pseudonymizer != nullptr) {
+    auto id = ingest::ParseIdentifier(request.value("identifier", ""));
+    if (!id.ok()) return Error(id.status());
+    const std::string pseudonym = ingest::ResolvePatient(ctx.store, *ctx.pseudonymizer, *id);
+    auto report = ctx.store.ErasePatient(pseudonym, ev);
+    if (!report.ok()) return Error(report.status());
+    return {{"ok", true},
+            {"records_deleted", report->records_deleted},
+            {"backups_scrubbed", report->backups_scrubbed},
+            {"backups_unreachable", report->backups_unreachable}};
+  }
   return {{"ok", false}, {"error", "unknown command '" + cmd + "'"}};
 }
 

@@ -9,6 +9,7 @@
 #include "daemon/config.h"
 #include "daemon/control_server.h"
 #include "ingest/fhir_tokens.h"
+#include "ingest/objection_register.h"
 #include "storage/store.h"
 
 namespace eds::daemon {
@@ -17,7 +18,9 @@ struct ControlContext {
   storage::Store& store;         // must outlive the call
   const StorageConfig& storage;  // must outlive the call
   std::chrono::steady_clock::time_point started;
-  ingest::FhirTokens* tokens = nullptr;  // must outlive the call
+  ingest::FhirTokens* tokens = nullptr;                  // must outlive the call
+  const ingest::Pseudonymizer* pseudonymizer = nullptr;  // must outlive the call
+  ingest::ObjectionRegister* objections = nullptr;       // must outlive the call
 };
 
 // Always answers {"ok": true, ...} or {"ok": false, "error": "..."}.

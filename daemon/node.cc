@@ -19,6 +19,7 @@
 #include "ingest/fhir_tokens.h"
 #include "ingest/hl7_ingest.h"
 #include "ingest/mllp/listener.h"
+#include "ingest/objection_register.h"
 #include "ingest/pseudonymizer.h"
 #include "storage/store.h"
 #include "webadmin/admin_server.h"
@@ -35,6 +36,8 @@ struct Node::Impl {
   std::unique_ptr<ingest::Hl7Ingest> hl7;
   std::unique_ptr<ingest::MllpListener> mllp;
   std::unique_ptr<ingest::FhirTokens> tokens;
+  std::unique_ptr<ingest::Pseudonymizer> pseudonymizer;
+  std::unique_ptr<ingest::ObjectionRegister> objections;
   std::unique_ptr<ingest::FhirIngest> fhir;
   std::unique_ptr<webadmin::AdminServer> fhir_server;
   std::unique_ptr<ControlServer> control;
@@ -150,6 +153,12 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
                        OpenStoreFinishingRotation(c.storage, store_options, std::move(key)));
 
   EDS_ASSIGN_OR_RETURN(impl->tokens, ingest::FhirTokens::Load(*impl->store));
+  {
+    EDS_ASSIGN_OR_RETURN(storage::SecretKey pseudonym_secret, impl->store->Secret("pseudonym"));
+    impl->pseudonymizer = std::make_unique<ingest::Pseudonymizer>(std::move(pseudonym_secret));
+  }
+  EDS_ASSIGN_OR_RETURN(impl->objections,
+                       ingest::ObjectionRegister::Load(*impl->store, *impl->pseudonymizer));
 
   Status(impl->systemd, "starting the control socket");
   std::error_code ec;
@@ -161,7 +170,8 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
   EDS_ASSIGN_OR_RETURN(
       impl->control, ControlServer::Start(control_options, [raw](const nlohmann::json& req,
                                                                  const PeerCredentials& peer) {
-        ControlContext ctx{*raw->store, raw->config.storage, raw->started, raw->tokens.get()};
+        ControlContext ctx{*raw->store,       raw->config.storage,      raw->started,
+                           raw->tokens.get(), raw->pseudonymizer.get(), raw->objections.get()};
         return HandleControlRequest(ctx, req, peer);
       }));
 

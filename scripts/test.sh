@@ -1,7 +1,7 @@
 #!/bin/sh
-# Sets up, builds and runs the whole test suite through ctest, twice: the normal build, then the
-# AddressSanitizer + UndefinedBehaviorSanitizer build. Extra arguments go to ctest
-# (e.g. -LE image to skip the slow image test).
+# Sets up, builds and runs the whole test suite through ctest: the normal build, then the
+# AddressSanitizer + UndefinedBehaviorSanitizer build, then the parsers' libFuzzer targets for a
+# bounded time. Extra arguments go to the first two ctest runs (e.g. -LE e2e).
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -12,3 +12,8 @@ for flavour in release asan; do
   echo "== ctest ($flavour)"
   ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" "$@"
 done
+# libFuzzer (clang) on the HL7 v2, FHIR and MLLP parsers, for a bounded time each.
+cmake -S tests/fuzz -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
+cmake --build build-fuzz -j "$(nproc)"
+echo "== ctest (fuzz, ${EDS_FUZZ_SECONDS:-20} s per target)"
+ctest --test-dir build-fuzz --output-on-failure

@@ -223,5 +223,39 @@ TEST_F(MllpFeedTest, BrokenInputGetsAnErrorAndStoresNothing) {
   EXPECT_EQ(counts["Patient"], 0);
 }
 
+TEST_F(MllpFeedTest, ObjectionAndErasureFindThePatientByAnyOfItsIdentifiers) {
+  Start();
+  const std::string message = ReadFileOrDie(SourcePath("tests/data/hl7/pam-fr/adt_a01_ins.hl7"));
+  const int fd = Connect(mllp_port_);
+  ASSERT_GE(fd, 0);
+  const std::string frame = "\x0b" + message + "\x1c\r";
+  ASSERT_EQ(::write(fd, frame.data(), frame.size()), static_cast<ssize_t>(frame.size()));
+  const std::string ack = ReadReply(fd);
+  ::close(fd);
+  ASSERT_NE(ack.find("MSA|AA"), std::string::npos) << ack;
+
+  auto edsctl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {BuiltBinary("edsctl"), "--config", config_});
+    return RunCommand(args, seconds(30));
+  };
+  // The objection names the patient by its INS; the erasure by its hospital number (IPP).
+  auto add = edsctl({"objection", "add", "urn:oid:1.2.250.1.213.1.4.8|285022505604263"});
+  ASSERT_EQ(add.exit_code, 0) << add.output;
+  EXPECT_NE(edsctl({"objection", "add", "1.2.250.1.213.1.4.8|285022505604263"}).exit_code, 0)
+      << "the same patient twice";
+  auto list = edsctl({"objection", "list"});
+  EXPECT_NE(list.output.find("285022505604263"), std::string::npos) << list.output;
+  auto erase = edsctl({"erase", "2.999.250.1|0012345678"});
+  ASSERT_EQ(erase.exit_code, 0) << erase.output;
+  EXPECT_NE(erase.output.find("erased: "), std::string::npos) << erase.output;
+  EXPECT_EQ(erase.output.find("erased: 0 records"), std::string::npos) << erase.output;
+  EXPECT_NE(edsctl({"erase", "2.999.250.1|0012345678"}).exit_code, 0) << "nothing left to erase";
+  Stop();
+  auto counts = CountRecords(dir_);
+  EXPECT_EQ(counts["Patient"], 0);
+  EXPECT_EQ(counts["Encounter"], 0);
+  EXPECT_EQ(counts["HL7v2"], 0);
+}
+
 }  // namespace
 }  // namespace eds::testing
