@@ -28,7 +28,7 @@ std::vector<std::string> MessageFiles() {
   auto add_dir = [&files](const fs::path& dir, const std::string& must_contain) {
     std::error_code ec;
     std::vector<std::string> found;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
+    for (const auto& e : fs::recursive_directory_iterator(dir, ec)) {
       const std::string name = e.path().filename().string();
       const std::string ext = e.path().extension().string();
       if ((ext == ".hl7" || ext == ".er7") && name.find(must_contain) != std::string::npos &&
