@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -67,6 +68,20 @@ void PrintHuman(const std::string& command, const nlohmann::json& r) {
   }
 }
 
+// Sends `request`; prints the failure and returns nullopt unless the daemon answered ok.
+std::optional<nlohmann::json> Call(const GlobalOptions& options, const nlohmann::json& request) {
+  auto response = daemon::ControlRequest(SocketPath(options), request);
+  if (!response.ok()) {
+    std::fprintf(stderr, "edsctl: %s\n", response.status().message().c_str());
+    return std::nullopt;
+  }
+  if (!response->value("ok", false)) {
+    std::fprintf(stderr, "edsctl: %s\n", response->value("error", "failed").c_str());
+    return std::nullopt;
+  }
+  return std::move(response).value();
+}
+
 }  // namespace
 
 int RunOnline(const GlobalOptions& options, const std::string& command,
@@ -117,16 +132,9 @@ int RunToken(const GlobalOptions& options, const std::vector<std::string>& args)
     std::fputs("usage: edsctl token create NAME | token list | token revoke NAME\n", stderr);
     return 2;
   }
-  auto response = daemon::ControlRequest(SocketPath(options), request);
-  if (!response.ok()) {
-    std::fprintf(stderr, "edsctl: %s\n", response.status().message().c_str());
-    return 1;
-  }
+  const std::optional<nlohmann::json> response = Call(options, request);
+  if (!response) return 1;
   const nlohmann::json& r = *response;
-  if (!r.value("ok", false)) {
-    std::fprintf(stderr, "edsctl: %s\n", r.value("error", "failed").c_str());
-    return 1;
-  }
   if (options.json) {
     std::printf("%s\n", r.dump(2).c_str());
   } else if (args[0] == "create") {
@@ -158,16 +166,9 @@ int RunPatientCommand(const GlobalOptions& options, const std::string& command,
         stderr);
     return 2;
   }
-  auto response = daemon::ControlRequest(SocketPath(options), request);
-  if (!response.ok()) {
-    std::fprintf(stderr, "edsctl: %s\n", response.status().message().c_str());
-    return 1;
-  }
+  const std::optional<nlohmann::json> response = Call(options, request);
+  if (!response) return 1;
   const nlohmann::json& r = *response;
-  if (!r.value("ok", false)) {
-    std::fprintf(stderr, "edsctl: %s\n", r.value("error", "failed").c_str());
-    return 1;
-  }
   if (options.json) {
     std::printf("%s\n", r.dump(2).c_str());
   } else if (command == "erase") {

@@ -1,5 +1,7 @@
 #include "ingest/fhir/internal/json_error.h"
 
+#include "common/utf8.h"
+
 #include <charconv>
 #include <cstdint>
 #include <string>
@@ -116,7 +118,7 @@ class Scanner {
       if (c == '\\') {
         if (!Escape()) return false;
       } else if (c >= 0x80) {
-        const size_t len = Utf8Length();
+        const size_t len = Utf8SequenceLength(s_, pos_);
         if (len == 0) return Fail(pos_);
         pos_ += len;
       } else {
@@ -157,33 +159,6 @@ class Scanner {
       if (!Unit(&low) || low < 0xDC00 || low > 0xDFFF) return Fail(start);
     }
     return true;
-  }
-
-  // Length of the valid UTF-8 sequence at pos_, or 0 (RFC 3629: no overlongs, no surrogates).
-  size_t Utf8Length() const {
-    const auto b0 = static_cast<uint8_t>(s_[pos_]);
-    size_t len = 0;
-    uint8_t lo = 0x80;
-    uint8_t hi = 0xBF;
-    if (b0 >= 0xC2 && b0 <= 0xDF) {
-      len = 2;
-    } else if (b0 >= 0xE0 && b0 <= 0xEF) {
-      len = 3;
-      if (b0 == 0xE0) lo = 0xA0;
-      if (b0 == 0xED) hi = 0x9F;
-    } else if (b0 >= 0xF0 && b0 <= 0xF4) {
-      len = 4;
-      if (b0 == 0xF0) lo = 0x90;
-      if (b0 == 0xF4) hi = 0x8F;
-    } else {
-      return 0;
-    }
-    if (pos_ + len > s_.size()) return 0;
-    for (size_t k = 1; k < len; ++k) {
-      const auto b = static_cast<uint8_t>(s_[pos_ + k]);
-      if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return 0;
-    }
-    return len;
   }
 
   bool Number() {
