@@ -108,7 +108,7 @@ nlohmann::json HandleControlRequest(ControlContext& ctx, const nlohmann::json& r
   if (cmd == "erase" && ctx.pseudonymizer != nullptr) {
     auto id = ingest::ParseIdentifier(request.value("identifier", ""));
     if (!id.ok()) return Error(id.status());
-    const std::string pseudonym = ingest::ResolvePatient(ctx.store, *ctx.pseudonymizer, *id);
+    const std::string pseudonym = ingest::ResolvePseudonym(ctx.store, *ctx.pseudonymizer, {*id});
     auto report = ctx.store.ErasePatient(pseudonym, ev);
     if (!report.ok()) return Error(report.status());
     return {{"ok", true},

@@ -33,10 +33,11 @@ struct Node::Impl {
   Systemd systemd;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::unique_ptr<storage::Store> store;
+  // Borrowed by the ingest paths below: declared first, destroyed last.
+  std::unique_ptr<ingest::Pseudonymizer> pseudonymizer;
   std::unique_ptr<ingest::Hl7Ingest> hl7;
   std::unique_ptr<ingest::MllpListener> mllp;
   std::unique_ptr<ingest::FhirTokens> tokens;
-  std::unique_ptr<ingest::Pseudonymizer> pseudonymizer;
   std::unique_ptr<ingest::ObjectionRegister> objections;
   std::unique_ptr<ingest::FhirIngest> fhir;
   std::unique_ptr<webadmin::AdminServer> fhir_server;
@@ -60,7 +61,7 @@ void BlockSignals() {
 
 namespace {
 
-void Status(const Systemd& systemd, const std::string& text) {
+void Announce(const Systemd& systemd, const std::string& text) {
   systemd.NotifyStatus(text).IgnoreError();
   LogInfo(text);
 }
@@ -141,7 +142,7 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
   const Config& c = impl->config;
   SetMinLogLevel(c.log.level);
 
-  Status(impl->systemd, "opening the store");
+  Announce(impl->systemd, "opening the store");
   EDS_ASSIGN_OR_RETURN(auto key, LoadStoreMasterKey(c.storage));
   storage::StoreOptions store_options;
   store_options.data_dir = c.storage.data_dir;
@@ -160,7 +161,7 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
   EDS_ASSIGN_OR_RETURN(impl->objections,
                        ingest::ObjectionRegister::Load(*impl->store, *impl->pseudonymizer));
 
-  Status(impl->systemd, "starting the control socket");
+  Announce(impl->systemd, "starting the control socket");
   std::error_code ec;
   std::filesystem::create_directories(std::filesystem::path(c.control.socket).parent_path(), ec);
   ControlServerOptions control_options;
@@ -176,16 +177,14 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
       }));
 
   if (c.mllp.enabled) {
-    Status(impl->systemd, "starting the MLLP listener");
-    EDS_ASSIGN_OR_RETURN(storage::SecretKey pseudonym_key, impl->store->Secret("pseudonym"));
-    impl->hl7 = std::make_unique<ingest::Hl7Ingest>(
-        *impl->store, ingest::Pseudonymizer(std::move(pseudonym_key)));
+    Announce(impl->systemd, "starting the MLLP listener");
+    impl->hl7 = std::make_unique<ingest::Hl7Ingest>(*impl->store, *impl->pseudonymizer);
     EDS_ASSIGN_OR_RETURN(impl->mllp, ingest::MllpListener::Start(MllpOptions(c.mllp), *impl->hl7));
     LogInfo("MLLP listener on " + c.mllp.bind + ":" + std::to_string(impl->mllp->port()),
             {{"EDS_MLLP_PORT", std::to_string(impl->mllp->port())}});
   }
 
-  Status(impl->systemd, "starting the admin server");
+  Announce(impl->systemd, "starting the admin server");
   if (c.admin.generate_dev_certificate) {
     EDS_RETURN_IF_ERROR(
         webadmin::EnsureDevCertificate(c.admin.tls_cert, c.admin.tls_key, "eds-node")
@@ -202,8 +201,7 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
       impl->admin, webadmin::AdminServer::Start(admin_options, [raw] { return raw->Health(); }));
 
   if (c.fhir.enabled) {
-    Status(impl->systemd, "starting the FHIR server");
-    EDS_ASSIGN_OR_RETURN(storage::SecretKey pseudonym_key, impl->store->Secret("pseudonym"));
+    Announce(impl->systemd, "starting the FHIR server");
     webadmin::AdminServerOptions fhir_options = admin_options;
     fhir_options.bind_address = c.fhir.bind;
     fhir_options.port = static_cast<uint16_t>(c.fhir.port);
@@ -215,8 +213,7 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
                                                 fhir_options, [raw] { return raw->Health(); }));
     const std::string base =
         "https://" + c.fhir.bind + ":" + std::to_string(impl->fhir_server->port()) + "/fhir";
-    impl->fhir = std::make_unique<ingest::FhirIngest>(
-        *impl->store, ingest::Pseudonymizer(std::move(pseudonym_key)), base);
+    impl->fhir = std::make_unique<ingest::FhirIngest>(*impl->store, *impl->pseudonymizer, base);
     impl->fhir_server->AddPrefixRoute(
         "/fhir", [raw](const webadmin::HttpRequest& r) { return raw->ServeFhir(r); });
     LogInfo("FHIR server on " + base,
@@ -230,7 +227,7 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
            {"EDS_TLS_SHA256", fingerprint.ok() ? *fingerprint : std::string("unknown")}});
   impl->store->Audit({"system", "daemon.start", kVersion, ""}).IgnoreError();
   impl->systemd.NotifyReady().IgnoreError();
-  Status(impl->systemd, "ready; admin interface at " + url);
+  Announce(impl->systemd, "ready; admin interface at " + url);
   return std::unique_ptr<Node>(new Node(std::move(impl)));
 }
 
@@ -264,7 +261,7 @@ void Node::Impl::Reload() {
 void Node::Impl::Shutdown() {
   if (!store) return;
   systemd.NotifyStopping().IgnoreError();
-  Status(systemd, "stopping");
+  Announce(systemd, "stopping");
   // Stop accepting first; each Stop() lets requests in flight finish before returning.
   if (admin) admin->Stop();
   if (fhir_server) fhir_server->Stop();

@@ -19,33 +19,22 @@ std::vector<Identifier> ToIdentifiers(const fhir::ParsedResource& r) {
   return ids;
 }
 
-fhir::Issue MakeIssue(const std::string& code, const std::string& diagnostics,
-                      const std::string& expression) {
-  fhir::Issue issue;
-  issue.severity = "error";
-  issue.code = code;
-  issue.diagnostics = diagnostics;
-  if (!expression.empty()) issue.expression.push_back(expression);
-  return issue;
-}
-
 }  // namespace
 
 FhirResponse OutcomeResponse(int status, const std::string& code, const std::string& diagnostics,
                              const std::string& expression) {
-  return {status, fhir::OperationOutcomeJson({MakeIssue(code, diagnostics, expression)}), ""};
+  return {status, fhir::OperationOutcomeJson({fhir::ErrorIssue(code, expression, diagnostics)}),
+          ""};
 }
 
-FhirIngest::FhirIngest(storage::Store& store, Pseudonymizer pseudonymizer, std::string base_url)
-    : store_(store), pseudonymizer_(std::move(pseudonymizer)), base_url_(std::move(base_url)) {}
+FhirIngest::FhirIngest(storage::Store& store, const Pseudonymizer& pseudonymizer,
+                       std::string base_url)
+    : store_(store), pseudonymizer_(pseudonymizer), base_url_(std::move(base_url)) {}
 
 std::string FhirIngest::PatientPseudonym(const fhir::ParsedResource& patient,
                                          const std::string& id) {
   const std::vector<Identifier> ids = ToIdentifiers(patient);
-  for (const auto& i : ids) {
-    auto known = store_.ResolveAlias(Pseudonymizer::AliasOf(i));
-    if (known.ok() && known->has_value()) return **known;
-  }
+  if (auto known = KnownPseudonym(store_, ids)) return *known;
   if (auto known = store_.ResolveAlias("Patient/" + id); known.ok() && known->has_value()) {
     return **known;
   }

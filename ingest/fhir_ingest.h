@@ -24,7 +24,8 @@ struct FhirResponse {
 
 class FhirIngest {
  public:
-  FhirIngest(storage::Store& store, Pseudonymizer pseudonymizer, std::string base_url);
+  // `store` and `pseudonymizer` must outlive it.
+  FhirIngest(storage::Store& store, const Pseudonymizer& pseudonymizer, std::string base_url);
 
   // `path` is what follows "/fhir" ("", "/metadata", "/Patient/123"); `actor` names the caller
   // for the audit log (token name and address).
@@ -46,7 +47,7 @@ class FhirIngest {
   std::string ReferencedPseudonym(const std::string& reference);
 
   storage::Store& store_;
-  Pseudonymizer pseudonymizer_;
+  const Pseudonymizer& pseudonymizer_;
   std::string base_url_;
 };
 

@@ -32,8 +32,8 @@ std::string LocalUtcOffset() {
   return buf;
 }
 
-Hl7Ingest::Hl7Ingest(storage::Store& store, Pseudonymizer pseudonymizer)
-    : store_(store), pseudonymizer_(std::move(pseudonymizer)) {}
+Hl7Ingest::Hl7Ingest(storage::Store& store, const Pseudonymizer& pseudonymizer)
+    : store_(store), pseudonymizer_(pseudonymizer) {}
 
 std::string Hl7Ingest::NextAckId() { return "EDS" + std::to_string(++ack_counter_); }
 
@@ -80,20 +80,11 @@ std::string Hl7Ingest::Ingest(std::string_view raw, const PeerInfo& peer) {
 
   // The patient: an identifier already known names it; else the primary identifier does.
   const std::vector<Identifier> ids = PatientIdentifiers(msg);
-  const auto primary = Pseudonymizer::PrimaryIndex(ids);
-  if (!primary) {
+  const std::string pseudonym = ResolvePseudonym(store_, pseudonymizer_, ids);
+  if (pseudonym.empty()) {
     return error_ack({"PID", 1, 3, 0, Hl7ErrorCode::kRequiredFieldMissing,
                       "no usable patient identifier (value and assigning authority) in PID-3"});
   }
-  std::string pseudonym;
-  for (const auto& id : ids) {
-    auto known = store_.ResolveAlias(Pseudonymizer::AliasOf(id));
-    if (known.ok() && known->has_value()) {
-      pseudonym = **known;
-      break;
-    }
-  }
-  if (pseudonym.empty()) pseudonym = pseudonymizer_.Pseudonym(ids[*primary]);
 
   Hl7Error map_error;
   const std::string patient_id = PatientLogicalId(pseudonym);

@@ -23,7 +23,8 @@ struct Hl7IngestStats {
 
 class Hl7Ingest final : public Hl7Sink {
  public:
-  Hl7Ingest(storage::Store& store, Pseudonymizer pseudonymizer);
+  // `store` and `pseudonymizer` must outlive it.
+  Hl7Ingest(storage::Store& store, const Pseudonymizer& pseudonymizer);
 
   void HandleMessage(std::string message, const PeerInfo& peer,
                      std::function<void(std::string ack)> reply) override;
@@ -36,7 +37,7 @@ class Hl7Ingest final : public Hl7Sink {
   std::string NextAckId();
 
   storage::Store& store_;
-  Pseudonymizer pseudonymizer_;
+  const Pseudonymizer& pseudonymizer_;
   Hl7IngestStats stats_;
   std::atomic<uint64_t> ack_counter_{0};
 };

@@ -11,13 +11,6 @@ namespace {
 constexpr char kRecordId[] = "config/objections";
 }  // namespace
 
-std::string ResolvePatient(storage::Store& store, const Pseudonymizer& pseudonymizer,
-                           const Identifier& id) {
-  auto known = store.ResolveAlias(Pseudonymizer::AliasOf(id));
-  if (known.ok() && known->has_value()) return **known;
-  return pseudonymizer.Pseudonym(id);
-}
-
 Result<Identifier> ParseIdentifier(std::string_view text) {
   const size_t bar = text.rfind('|');
   if (bar == std::string_view::npos || bar == 0 || bar + 1 == text.size()) {
@@ -45,7 +38,7 @@ Result<std::unique_ptr<ObjectionRegister>> ObjectionRegister::Load(
 }
 
 std::string ObjectionRegister::PseudonymOf(const Identifier& id) const {
-  return ResolvePatient(store_, pseudonymizer_, id);
+  return ResolvePseudonym(store_, pseudonymizer_, {id});
 }
 
 Status ObjectionRegister::Save(const std::vector<Entry>& entries,

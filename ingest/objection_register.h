@@ -47,10 +47,6 @@ class ObjectionRegister {
   std::vector<Entry> entries_ EDS_GUARDED_BY(mu_);
 };
 
-// Resolves the pseudonym a patient identifier names: a known alias first, else the pseudonym the
-// identifier itself gives.
-std::string ResolvePatient(storage::Store& store, const Pseudonymizer& pseudonymizer,
-                           const Identifier& id);
 // "system|value" to an Identifier; kInvalidArgument when either part is missing.
 Result<Identifier> ParseIdentifier(std::string_view text);
 

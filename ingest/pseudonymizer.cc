@@ -69,4 +69,21 @@ std::optional<size_t> Pseudonymizer::PrimaryIndex(const std::vector<Identifier>&
   return best;
 }
 
+std::optional<std::string> KnownPseudonym(storage::Store& store,
+                                          const std::vector<Identifier>& ids) {
+  for (const auto& id : ids) {
+    auto known = store.ResolveAlias(Pseudonymizer::AliasOf(id));
+    if (known.ok() && known->has_value()) return **known;
+  }
+  return std::nullopt;
+}
+
+std::string ResolvePseudonym(storage::Store& store, const Pseudonymizer& pseudonymizer,
+                             const std::vector<Identifier>& ids) {
+  if (auto known = KnownPseudonym(store, ids)) return *known;
+  if (auto primary = Pseudonymizer::PrimaryIndex(ids))
+    return pseudonymizer.Pseudonym(ids[*primary]);
+  return "";
+}
+
 }  // namespace eds::ingest

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "storage/secret_key.h"
+#include "storage/store.h"
 
 namespace eds::ingest {
 
@@ -41,5 +42,13 @@ class Pseudonymizer {
  private:
   storage::SecretKey key_;
 };
+
+// The pseudonym the store already files one of `ids` under (its sealed alias), or nullopt.
+std::optional<std::string> KnownPseudonym(storage::Store& store,
+                                          const std::vector<Identifier>& ids);
+// The patient `ids` name: a known pseudonym, else the primary identifier's; "" when no
+// identifier is usable (see PrimaryIndex).
+std::string ResolvePseudonym(storage::Store& store, const Pseudonymizer& pseudonymizer,
+                             const std::vector<Identifier>& ids);
 
 }  // namespace eds::ingest
