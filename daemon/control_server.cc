@@ -228,14 +228,14 @@ Result<nlohmann::json> ControlRequest(const std::string& socket_path, const nloh
       socket.close();
     }
   });
-  asio::async_write(socket, asio::buffer(out), [&](const boost::system::error_code& e, size_t) {
-    if (e) return;
-    asio::async_read_until(socket, asio::dynamic_buffer(in, 16 << 20), '\n',
-                           [&](const boost::system::error_code& e2, size_t) {
-                             ec = e2;
-                             timer.cancel();
-                           });
-  });
+  // Read while writing: edsd may answer (a refusal) and close before it reads the request,
+  // and that answer must still reach the caller.
+  asio::async_write(socket, asio::buffer(out), [](const boost::system::error_code&, size_t) {});
+  asio::async_read_until(socket, asio::dynamic_buffer(in, 16 << 20), '\n',
+                         [&](const boost::system::error_code& e, size_t) {
+                           ec = e;
+                           timer.cancel();
+                         });
   io.run();
   if (timed_out) return DeadlineExceededError("edsd did not answer in time");
   if (in.empty()) return UnavailableError("edsd closed the connection: " + ec.message());
