@@ -11,16 +11,6 @@ namespace eds::ingest {
 
 using nlohmann::json;
 
-namespace {
-
-std::vector<Identifier> ToIdentifiers(const fhir::ParsedResource& r) {
-  std::vector<Identifier> ids;
-  for (const auto& i : r.identifiers) ids.push_back({i.system, i.value, ""});
-  return ids;
-}
-
-}  // namespace
-
 FhirResponse OutcomeResponse(int status, const std::string& code, const std::string& diagnostics,
                              const std::string& expression) {
   return {status, fhir::OperationOutcomeJson({fhir::ErrorIssue(code, expression, diagnostics)}),
@@ -30,26 +20,6 @@ FhirResponse OutcomeResponse(int status, const std::string& code, const std::str
 FhirIngest::FhirIngest(storage::Store& store, const Pseudonymizer& pseudonymizer,
                        std::string base_url)
     : store_(store), pseudonymizer_(pseudonymizer), base_url_(std::move(base_url)) {}
-
-std::string FhirIngest::PatientPseudonym(const fhir::ParsedResource& patient,
-                                         const std::string& id) {
-  const std::vector<Identifier> ids = ToIdentifiers(patient);
-  if (auto known = KnownPseudonym(store_, ids)) return *known;
-  if (auto known = store_.ResolveAlias("Patient/" + id); known.ok() && known->has_value()) {
-    return **known;
-  }
-  if (auto primary = Pseudonymizer::PrimaryIndex(ids))
-    return pseudonymizer_.Pseudonym(ids[*primary]);
-  return pseudonymizer_.Pseudonym({"urn:eds:fhir:Patient", id, ""});
-}
-
-std::string FhirIngest::ReferencedPseudonym(const std::string& reference) {
-  if (reference.rfind("Patient/", 0) != 0) return "";
-  auto known = store_.ResolveAlias(reference);
-  if (known.ok() && known->has_value()) return **known;
-  // A patient the box has not seen yet: its logical id names it until its identifiers come.
-  return pseudonymizer_.Pseudonym({"urn:eds:fhir:Patient", reference.substr(8), ""});
-}
 
 FhirResponse FhirIngest::Handle(const std::string& method, const std::string& path,
                                 const std::string& body, const std::string& actor) {
@@ -79,17 +49,7 @@ FhirResponse FhirIngest::Handle(const std::string& method, const std::string& pa
 
 FhirResponse FhirIngest::Read(const std::string& type, const std::string& id,
                               const std::string& actor) {
-  std::string patient;
-  if (type == "Patient") {
-    auto known = store_.ResolveAlias("Patient/" + id);
-    if (known.ok() && known->has_value()) patient = **known;
-  } else {
-    // Other resources are filed under their patient, which a read by id does not know:
-    // the lookup alias records it at write time.
-    auto known = store_.ResolveAlias("owner:" + type + "/" + id);
-    if (known.ok() && known->has_value()) patient = **known;
-  }
-  auto r = store_.Read(patient, type + "/" + id, {actor, "record.read", type, ""});
+  auto r = store_.ReadAny(type + "/" + id, {actor, "record.read", type, ""});
   if (!r.ok()) {
     if (r.status().code() == StatusCode::kNotFound) {
       return OutcomeResponse(404, "not-found", type + "/" + id + " is not known");

@@ -36,15 +36,10 @@ class FhirIngest {
   std::string CapabilityStatement() const;
 
  private:
-  struct Prepared;  // resources of one request, pseudonymised and ready to store
   FhirResponse PostBundle(const std::string& body, const std::string& actor);
   FhirResponse WriteOne(const std::string& type, const std::string& id, const std::string& body,
                         const std::string& actor);
   FhirResponse Read(const std::string& type, const std::string& id, const std::string& actor);
-  // Pseudonym for a patient resource (identifiers, else its logical id).
-  std::string PatientPseudonym(const fhir::ParsedResource& patient, const std::string& id);
-  // Pseudonym named by a "Patient/x" reference ("" when the resource has no patient).
-  std::string ReferencedPseudonym(const std::string& reference);
 
   storage::Store& store_;
   const Pseudonymizer& pseudonymizer_;

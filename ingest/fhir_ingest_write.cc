@@ -4,6 +4,7 @@
 
 #include "common/encoding.h"
 #include "ingest/fhir_ingest.h"
+#include "ingest/resource_filing.h"
 
 namespace eds::ingest {
 
@@ -41,12 +42,6 @@ int StatusForIssues(const std::vector<fhir::Issue>& issues) {
 
 }  // namespace
 
-// One resource ready to store: where it goes and what it says.
-struct FhirIngest::Prepared {
-  std::vector<storage::RecordWrite> records;
-  std::vector<storage::AliasWrite> aliases;
-};
-
 FhirResponse FhirIngest::PostBundle(const std::string& body, const std::string& actor) {
   std::vector<fhir::Issue> issues;
   auto bundle = fhir::ReadBundle(body, &issues);
@@ -71,18 +66,21 @@ FhirResponse FhirIngest::PostBundle(const std::string& body, const std::string& 
     ids[e.index] = id;
     if (!e.full_url.empty()) full_url_to_ref[e.full_url] = e.resource.resource_type + "/" + id;
   }
+  auto stored_text = [&](const fhir::BundleEntry& e) {
+    const std::string& id = ids[e.index];
+    std::string text = e.resource.id == id ? e.resource.json : SetId(e.resource.json, id);
+    for (const auto& r : e.resource.references) {
+      if (auto it = full_url_to_ref.find(r.reference); it != full_url_to_ref.end()) {
+        ReplaceString(text, r.reference, it->second);
+      }
+    }
+    return text;
+  };
   // Patients first: everything else is filed under the patient it references.
-  std::map<std::string, std::string> ref_to_pseudonym;
-  Prepared p;
+  FilingBatch batch(store_, pseudonymizer_);
   for (auto& e : bundle->entries) {
     if (!e.status.ok() || e.resource.resource_type != "Patient") continue;
-    const std::string& id = ids[e.index];
-    const std::string pseudonym = PatientPseudonym(e.resource, id);
-    ref_to_pseudonym["Patient/" + id] = pseudonym;
-    for (const auto& i : e.resource.identifiers) {
-      p.aliases.push_back({Pseudonymizer::AliasOf({i.system, i.value, ""}), pseudonym});
-    }
-    p.aliases.push_back({"Patient/" + id, pseudonym});
+    batch.AddPatient(e.resource, ids[e.index], stored_text(e));
   }
   json response_entries = json::array();
   for (auto& e : bundle->entries) {
@@ -95,34 +93,24 @@ FhirResponse FhirIngest::PostBundle(const std::string& body, const std::string& 
     }
     const std::string& id = ids[e.index];
     const std::string& type = e.resource.resource_type;
-    std::string text = e.resource.id == id ? e.resource.json : SetId(e.resource.json, id);
-    for (const auto& r : e.resource.references) {
-      if (auto it = full_url_to_ref.find(r.reference); it != full_url_to_ref.end()) {
-        ReplaceString(text, r.reference, it->second);
+    if (type != "Patient") {
+      std::string subject = e.resource.subject_reference;
+      if (auto it = full_url_to_ref.find(subject); it != full_url_to_ref.end()) {
+        subject = it->second;
       }
+      batch.Add(e.resource, id, subject, stored_text(e));
     }
-    std::string pseudonym;
-    if (type == "Patient") {
-      pseudonym = ref_to_pseudonym["Patient/" + id];
-    } else if (!e.resource.subject_reference.empty()) {
-      std::string ref = e.resource.subject_reference;
-      if (auto it = full_url_to_ref.find(ref); it != full_url_to_ref.end()) ref = it->second;
-      auto known = ref_to_pseudonym.find(ref);
-      pseudonym = known != ref_to_pseudonym.end() ? known->second : ReferencedPseudonym(ref);
-      if (!pseudonym.empty()) p.aliases.push_back({"owner:" + type + "/" + id, pseudonym});
-    }
-    p.records.push_back({pseudonym, type + "/" + id, std::move(text)});
     response_entries.push_back(
         {{"response",
           {{"status", e.method == fhir::HttpMethod::kPut ? "200 OK" : "201 Created"},
            {"location", type + "/" + id + "/_history/1"}}}});
   }
-  if (!p.records.empty()) {
+  if (!batch.empty()) {
     const Status s =
-        store_.Write(p.records,
-                     {actor, "record.write", std::to_string(p.records.size()) + " records",
+        store_.Write(batch.records(),
+                     {actor, "record.write", std::to_string(batch.records().size()) + " records",
                       transaction ? "FHIR transaction" : "FHIR batch"},
-                     p.aliases);
+                     batch.aliases());
     if (!s.ok()) {
       return OutcomeResponse(500, "exception", "not stored; send the Bundle again later");
     }
@@ -149,21 +137,14 @@ FhirResponse FhirIngest::WriteOne(const std::string& type, const std::string& ur
   }
   const std::string id = url_id.empty() ? RandomHexId() : url_id;
   std::string text = resource->id == id ? resource->json : SetId(resource->json, id);
-  Prepared p;
-  std::string pseudonym;
+  FilingBatch batch(store_, pseudonymizer_);
   if (type == "Patient") {
-    pseudonym = PatientPseudonym(*resource, id);
-    for (const auto& i : resource->identifiers) {
-      p.aliases.push_back({Pseudonymizer::AliasOf({i.system, i.value, ""}), pseudonym});
-    }
-    p.aliases.push_back({"Patient/" + id, pseudonym});
-  } else if (!resource->subject_reference.empty()) {
-    pseudonym = ReferencedPseudonym(resource->subject_reference);
-    if (!pseudonym.empty()) p.aliases.push_back({"owner:" + type + "/" + id, pseudonym});
+    batch.AddPatient(*resource, id, text);
+  } else {
+    batch.Add(*resource, id, resource->subject_reference, text);
   }
-  p.records.push_back({pseudonym, type + "/" + id, text});
-  const Status s =
-      store_.Write(p.records, {actor, "record.write", "1 record", "FHIR " + type}, p.aliases);
+  const Status s = store_.Write(
+      batch.records(), {actor, "record.write", "1 record", "FHIR " + type}, batch.aliases());
   if (!s.ok()) return OutcomeResponse(500, "exception", "not stored; send it again later");
   return {url_id.empty() ? 201 : 200, text, base_url_ + "/" + type + "/" + id + "/_history/1"};
 }

@@ -3,11 +3,13 @@
 #include <sodium.h>
 
 #include <ctime>
+#include <nlohmann/json.hpp>
 
 #include "common/encoding.h"
 #include "common/log.h"
 #include "ingest/hl7/ack.h"
 #include "ingest/hl7/parser.h"
+#include "ingest/resource_filing.h"
 #include "ingest/v2_to_fhir.h"
 
 namespace eds::ingest {
@@ -91,27 +93,60 @@ std::string Hl7Ingest::Ingest(std::string_view raw, const PeerInfo& peer) {
   auto mapping = MapV2ToFhir(msg, patient_id, LocalUtcOffset(), &map_error);
   if (!mapping.ok()) return error_ack(map_error);
 
-  std::vector<storage::RecordWrite> records;
+  // A merge (A40): the merged patient's records and facts move to the surviving patient first,
+  // so a resend after a failure finds the merge done and only stores the message.
+  FilingBatch batch(store_, pseudonymizer_);
+  if (!mapping->merged_identifiers.empty()) {
+    const auto merged = KnownPseudonym(store_, mapping->merged_identifiers);
+    if (merged && *merged != pseudonym) {
+      auto moved = store_.MergePatients(*merged, pseudonym,
+                                        {"mllp " + peer.address, "patient.merge", "", "ADT^A40"});
+      if (!moved.ok()) {
+        LogError("HL7 merge failed",
+                 {{"EDS_PEER", peer.address}, {"EDS_ERROR", moved.status().ToString()}});
+        return error_ack({"", 0, 0, 0, Hl7ErrorCode::kApplicationInternalError,
+                          "the merge could not be stored; send it again later"});
+      }
+      // The merged-away Patient stays as a pointer to the survivor and no longer counts.
+      const std::string old_id = PatientLogicalId(*merged);
+      const nlohmann::json replaced = {
+          {"resourceType", "Patient"},
+          {"id", old_id},
+          {"active", false},
+          {"link",
+           {{{"other", {{"reference", "Patient/" + patient_id}}}, {"type", "replaced-by"}}}}};
+      batch.records().push_back({pseudonym, "Patient/" + old_id, replaced.dump(), ""});
+    }
+    // The merged-away identifiers now name the surviving patient.
+    for (const auto& id : mapping->merged_identifiers) {
+      batch.AddAlias(Pseudonymizer::AliasOf(id), pseudonym);
+    }
+  }
   for (auto& r : mapping->resources) {
-    records.push_back({pseudonym, r.type + "/" + r.id, std::move(r.json)});
+    auto resource = fhir::ReadResource(r.json, nullptr);
+    if (!resource.ok()) {
+      // The mapping made something the reader refuses: a defect here, not the sender's fault.
+      LogError("HL7 mapping produced an invalid resource", {{"EDS_RESOURCE_TYPE", r.type}});
+      return error_ack({"", 0, 0, 0, Hl7ErrorCode::kApplicationInternalError,
+                        "the message could not be mapped to FHIR"});
+    }
+    if (r.type == "Patient") {
+      batch.AddPatient(*resource, r.id, std::move(r.json), pseudonym);
+    } else {
+      batch.AddFor(pseudonym, *resource, r.id, std::move(r.json));
+    }
   }
-  records.push_back({pseudonym, "HL7v2/" + dedupe_id, std::string(raw)});
-  records.push_back({"", dedupe_id, "AA"});
-  std::vector<storage::AliasWrite> aliases;
-  for (const auto& id : mapping->identifiers)
-    aliases.push_back({Pseudonymizer::AliasOf(id), pseudonym});
-  // A merge (A40): the merged-away identifiers now name the surviving patient.
-  for (const auto& id : mapping->merged_identifiers) {
-    aliases.push_back({Pseudonymizer::AliasOf(id), pseudonym});
-  }
-  aliases.push_back({"Patient/" + patient_id, pseudonym});
+  batch.AddRaw(pseudonym, "HL7v2/" + dedupe_id, std::string(raw));
+  batch.AddRaw("", dedupe_id, "AA");
+  for (const auto& id : mapping->identifiers) batch.AddAlias(Pseudonymizer::AliasOf(id), pseudonym);
+  batch.AddAlias("Patient/" + patient_id, pseudonym);
 
   const auto type = msg.message_type();
   const Status s = store_.Write(
-      records,
-      {"mllp " + peer.address, "record.write", std::to_string(records.size()) + " records",
+      batch.records(),
+      {"mllp " + peer.address, "record.write", std::to_string(batch.records().size()) + " records",
        std::string(type.code) + "^" + std::string(type.trigger)},
-      aliases);
+      batch.aliases());
   if (!s.ok()) {
     LogError("HL7 message not stored", {{"EDS_PEER", peer.address}, {"EDS_ERROR", s.ToString()}});
     return error_ack({"", 0, 0, 0, Hl7ErrorCode::kApplicationInternalError,

@@ -47,13 +47,13 @@ rocksdb::ColumnFamilyOptions CfOptions(Cf c, const std::shared_ptr<rocksdb::Cach
   rocksdb::BlockBasedTableOptions t;
   t.block_cache = cache;
   t.cache_index_and_filter_blocks = true;
-  if (c == Cf::kRecords || c == Cf::kKeys) {
+  if (c == Cf::kRecords || c == Cf::kKeys || c == Cf::kOwners) {
     t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   }
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
   // Encrypted values do not compress: records are compressed before encryption instead.
   o.compression = (c == Cf::kAudit) ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
-  o.write_buffer_size = (c == Cf::kRecords) ? 32 << 20 : 4 << 20;
+  o.write_buffer_size = (c == Cf::kRecords) ? 32 << 20 : (c == Cf::kFacts) ? 8 << 20 : 4 << 20;
   o.max_write_buffer_number = 2;
   return o;
 }
@@ -207,12 +207,17 @@ std::string Store::Impl::HashLogicalId(std::string_view logical_id) const {
 
 Status Store::Write(const std::vector<RecordWrite>& records, const AuditEvent& event,
                     const std::vector<AliasWrite>& aliases) {
+  return impl_->WriteRecords(records, event, aliases);
+}
+
+Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const AuditEvent& event,
+                                 const std::vector<AliasWrite>& aliases) {
   std::vector<WriteOp> ops;
-  ops.reserve(records.size() + aliases.size() + 2);
+  ops.reserve(2 * records.size() + aliases.size() + 2);
   for (const auto& a : aliases) {
     if (a.alias.empty() || a.patient.empty()) return InvalidArgumentError("empty alias");
-    std::string key = impl_->HashAlias(a.alias);
-    std::string sealed = SealBlob(*impl_->alias_key, internal::AliasContext(key), a.patient);
+    std::string key = HashAlias(a.alias);
+    std::string sealed = SealBlob(*alias_key, internal::AliasContext(key), a.patient);
     ops.push_back({WriteOp::Kind::kPut, Cf::kAliases, std::move(key), std::move(sealed)});
   }
   std::vector<AuditEvent> events;
@@ -220,25 +225,39 @@ Status Store::Write(const std::vector<RecordWrite>& records, const AuditEvent& e
   // Batches usually hold one patient's records: resolve each pseudonym once.
   const std::string* last_patient = nullptr;
   uint64_t no = 0;
+  std::string no_bytes;
   KeyBytes dek;
   for (const auto& r : records) {
     if (r.logical_id.empty()) return InvalidArgumentError("record without a logical id");
     if (last_patient == nullptr || *last_patient != r.patient) {
-      EDS_ASSIGN_OR_RETURN(no, impl_->ResolveForWrite(r.patient, &ops, &events, &riding));
-      EDS_RETURN_IF_ERROR(impl_->DataKey(no, &dek));
+      EDS_ASSIGN_OR_RETURN(no, ResolveForWrite(r.patient, &ops, &events, &riding));
+      EDS_RETURN_IF_ERROR(DataKey(no, &dek));
       last_patient = &r.patient;
+      no_bytes.clear();
+      PutBigEndian64(no_bytes, no);
     }
-    std::string key = internal::RecordKey(no, impl_->HashLogicalId(r.logical_id));
-    EDS_ASSIGN_OR_RETURN(std::string envelope, impl_->codec->Encode(key, r.payload, dek));
+    const std::string hashed_id = HashLogicalId(r.logical_id);
+    std::string key = internal::RecordKey(no, hashed_id);
+    if (r.facts) {
+      if (r.facts->empty()) {
+        ops.push_back({WriteOp::Kind::kDelete, Cf::kFacts, key, ""});
+      } else {
+        EDS_ASSIGN_OR_RETURN(std::string sealed,
+                             codec->Encode(internal::FactsAssociatedData(key), *r.facts, dek));
+        ops.push_back({WriteOp::Kind::kPut, Cf::kFacts, key, std::move(sealed)});
+      }
+    }
+    if (no != 0) ops.push_back({WriteOp::Kind::kPut, Cf::kOwners, hashed_id, no_bytes});
+    EDS_ASSIGN_OR_RETURN(std::string envelope, codec->Encode(key, r.payload, dek));
     ops.push_back({WriteOp::Kind::kPut, Cf::kRecords, std::move(key), std::move(envelope)});
   }
   AuditEvent ev = event;
   if (ev.object.empty()) ev.object = std::to_string(records.size()) + " records";
   events.push_back(std::move(ev));
-  EDS_RETURN_IF_ERROR(impl_->queue->Commit(std::move(ops), std::move(events)));
-  impl_->MarkDurable(riding);
-  impl_->writes_since_check += records.size();
-  impl_->MaybeTrainDictionary();
+  EDS_RETURN_IF_ERROR(queue->Commit(std::move(ops), std::move(events)));
+  MarkDurable(riding);
+  writes_since_check += records.size();
+  MaybeTrainDictionary();
   return OkStatus();
 }
 

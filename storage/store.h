@@ -38,6 +38,10 @@ struct RecordWrite {
   std::string patient;
   std::string logical_id;
   std::string payload;
+  // The record's analytic facts (opaque to the store; encrypted under the same data key, kept
+  // apart so aggregates scan them without touching records). nullopt: the record has no facts
+  // (a raw message, a marker); "" deletes facts an earlier version of the record had.
+  std::optional<std::string> facts = std::nullopt;
 };
 
 // An alias names a patient by another of its identifiers (a hospital number, a FHIR Patient id):
@@ -85,11 +89,30 @@ class Store {
   // Audited read of one record: kNotFound when absent.
   Result<std::string> Read(std::string_view patient, std::string_view logical_id,
                            const AuditEvent& event);
+  // Audited read of a record by logical id alone, whichever patient it is filed under.
+  Result<std::string> ReadAny(std::string_view logical_id, const AuditEvent& event);
+  // Whether the record is stored with exactly this payload (idempotent bulk loads skip it).
+  // Nothing leaves the store: no audit entry.
+  Result<bool> Holds(std::string_view patient, std::string_view logical_id,
+                     std::string_view payload);
   // Whether a record exists, without reading it (no audit entry: nothing is decrypted).
   Result<bool> Exists(std::string_view patient, std::string_view logical_id);
   // Decrypts every record in key order; `fn` returns false to stop early. One audit entry.
   using ScanFn = std::function<bool(uint64_t patient_number, std::string_view payload)>;
   Status Scan(const ScanFn& fn, const AuditEvent& event);
+
+  // Decrypts every record's facts, patient by patient (all facts of one patient are contiguous),
+  // in key order; `fn` returns false to stop early. One audit entry.
+  using FactScanFn = std::function<bool(uint64_t patient_number, std::string_view facts)>;
+  Status ScanFacts(const FactScanFn& fn, const AuditEvent& event);
+  // The store's number for a patient (what scans report), or kNotFound.
+  Result<uint64_t> PatientNumber(std::string_view patient);
+
+  // A merge: every record and fact of `from` moves to `into` (re-encrypted under its data key),
+  // aliases that named `from` name `into`, and `from`'s data key is deleted; one atomic, durable
+  // write. Returns the number of records moved; 0 when `from` has none.
+  Result<uint64_t> MergePatients(std::string_view from, std::string_view into,
+                                 const AuditEvent& event);
 
   // Crypto-shredding: deletes the patient's data key and records, purges them from the live files
   // and from every registered backup it can reach. kNotFound for an unknown patient.

@@ -42,12 +42,14 @@ Result<ErasureReport> Store::ErasePatient(std::string_view patient, const AuditE
     const std::string end = internal::RecordKey(no + 1, "");
     std::unique_ptr<rocksdb::Iterator> it(
         impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(Cf::kRecords)));
-    for (it->Seek(begin); it->Valid() && it->key().compare(end) < 0; it->Next()) {
-      ++report.records_deleted;
-    }
     ops = {{WriteOp::Kind::kDelete, Cf::kKeys, internal::PatientIndexKey(hashed), ""},
            {WriteOp::Kind::kDelete, Cf::kKeys, internal::DataKeyKey(no), ""},
-           {WriteOp::Kind::kDeleteRange, Cf::kRecords, begin, end}};
+           {WriteOp::Kind::kDeleteRange, Cf::kRecords, begin, end},
+           {WriteOp::Kind::kDeleteRange, Cf::kFacts, begin, end}};
+    for (it->Seek(begin); it->Valid() && it->key().compare(end) < 0; it->Next()) {
+      ++report.records_deleted;
+      ops.push_back({WriteOp::Kind::kDelete, Cf::kOwners, it->key().ToString().substr(8), ""});
+    }
     // Aliases are sealed: find this patient's by opening each (erasure is rare).
     std::unique_ptr<rocksdb::Iterator> ait(
         impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(Cf::kAliases)));
@@ -68,6 +70,8 @@ Result<ErasureReport> Store::ErasePatient(std::string_view patient, const AuditE
     impl_->dek_cache.Erase(no);
   }
   EDS_RETURN_IF_ERROR(impl_->PurgeDeleted(Cf::kRecords, internal::RecordKey(no, ""),
+                                          internal::RecordKey(no + 1, "")));
+  EDS_RETURN_IF_ERROR(impl_->PurgeDeleted(Cf::kFacts, internal::RecordKey(no, ""),
                                           internal::RecordKey(no + 1, "")));
   EDS_RETURN_IF_ERROR(impl_->PurgeDeleted(Cf::kAliases, "", ""));
   ErasureReport scrub = impl_->ScrubBackups(ops);

@@ -104,8 +104,10 @@ struct ParsedResource {
 
   // Encounter only.
   std::optional<Coding> encounter_class;
-  // Care unit: location[0].location.reference, else serviceProvider.reference.
+  // Care unit: location[0].location.reference, else its display (HL7 v2 PV1-3), else
+  // serviceProvider.reference.
   std::string care_unit_reference;
+  std::string end_date;                       // period.end as written
   std::vector<Coding> discharge_disposition;  // hospitalization.dischargeDisposition codings.
 
   // Observation only.

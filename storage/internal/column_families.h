@@ -10,9 +10,18 @@
 
 namespace eds::storage::internal {
 
-enum class Cf : int { kDefault = 0, kRecords = 1, kKeys = 2, kAudit = 3, kMeta = 4, kAliases = 5 };
-inline constexpr std::array<const char*, 6> kCfNames = {"default", "records", "keys",
-                                                        "audit",   "meta",    "aliases"};
+enum class Cf : int {
+  kDefault = 0,
+  kRecords = 1,
+  kKeys = 2,
+  kAudit = 3,
+  kMeta = 4,
+  kAliases = 5,
+  kFacts = 6,
+  kOwners = 7,
+};
+inline constexpr std::array<const char*, 8> kCfNames = {"default", "records", "keys",  "audit",
+                                                        "meta",    "aliases", "facts", "owners"};
 
 // keys CF
 inline constexpr std::string_view kMasterKeyIdKey = "m";
@@ -55,6 +64,14 @@ inline std::string RecordKey(uint64_t patient_no, std::string_view hashed_logica
   k += hashed_logical_id;
   return k;
 }
+
+// facts CF: the record key of the record the facts come from. Authenticated with a prefix so a
+// facts value can never pass for a record value or the reverse.
+inline std::string FactsAssociatedData(std::string_view record_key) {
+  return "f" + std::string(record_key);
+}
+// owners CF: keyed hash of the logical id (16) -> patient number (8, big-endian). Says no more
+// than the record key itself.
 
 // audit CF: sequence number (8, big-endian)
 inline std::string AuditKey(uint64_t seq) {

@@ -72,6 +72,8 @@ struct Store::Impl {
   rocksdb::ColumnFamilyHandle* cf(internal::Cf c) const { return handles[static_cast<size_t>(c)]; }
   Result<std::optional<std::string>> Get(internal::Cf c, std::string_view key);
 
+  Status WriteRecords(const std::vector<RecordWrite>& records, const AuditEvent& event,
+                      const std::vector<AliasWrite>& aliases);
   std::string HashPseudonym(std::string_view patient) const;
   std::string HashLogicalId(std::string_view logical_id) const;
   // Patient number of a durable patient (empty pseudonym = 0), else kNotFound.

@@ -115,8 +115,17 @@ void ExtractEncounter(object r, ParsedResource* out) {
   object first_location;
   if (r["location"].get_array().get(locations) == SUCCESS && locations.size() > 0 &&
       locations.at(0).get_object().get(first_location) == SUCCESS) {
-    out->care_unit_reference = std::string(RefAt(first_location, "location"));
+    object location;
+    if (Obj(first_location, "location", &location)) {
+      out->care_unit_reference = std::string(Str(location, "reference"));
+      // HL7 v2 feeds name the unit (PV1-3) without a Location resource.
+      if (out->care_unit_reference.empty()) {
+        out->care_unit_reference = std::string(Str(location, "display"));
+      }
+    }
   }
+  object period;
+  if (Obj(r, "period", &period)) out->end_date = std::string(Str(period, "end"));
   if (out->care_unit_reference.empty()) {
     out->care_unit_reference = std::string(RefAt(r, "serviceProvider"));
   }

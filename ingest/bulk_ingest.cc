@@ -1,0 +1,113 @@
+#include "ingest/bulk_ingest.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/status_macros.h"
+#include "ingest/fhir/reader.h"
+#include "ingest/resource_filing.h"
+
+namespace eds::ingest {
+namespace {
+
+constexpr std::string_view kProgressPrefix = "import-progress:";
+
+nlohmann::json ToJson(const ImportProgress& p) {
+  return {{"offset", p.offset},
+          {"line", p.line},
+          {"stored", p.stored},
+          {"duplicates", p.duplicates},
+          {"rejected", p.rejected}};
+}
+
+RejectedLine Rejection(uint64_t line, const std::vector<fhir::Issue>& issues) {
+  for (const auto& i : issues) {
+    if (i.severity == "error" || i.severity == "fatal") {
+      return {line, i.diagnostics, i.expression.empty() ? "" : i.expression.front()};
+    }
+  }
+  return {line, "not a valid FHIR R4 resource", ""};
+}
+
+}  // namespace
+
+BulkIngest::BulkIngest(storage::Store& store, const Pseudonymizer& pseudonymizer)
+    : store_(store), pseudonymizer_(pseudonymizer) {}
+
+Result<std::optional<ImportProgress>> BulkIngest::Progress(const std::string& source_id) {
+  auto text = store_.Read("", std::string(kProgressPrefix) + source_id,
+                          {"system", "import.progress", source_id, ""});
+  if (!text.ok()) {
+    if (text.status().code() == StatusCode::kNotFound) return std::optional<ImportProgress>();
+    return text.status();
+  }
+  const auto j = nlohmann::json::parse(*text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return DataLossError("import progress is corrupt");
+  ImportProgress p;
+  p.source_id = source_id;
+  p.offset = j.value("offset", uint64_t{0});
+  p.line = j.value("line", uint64_t{1});
+  p.stored = j.value("stored", uint64_t{0});
+  p.duplicates = j.value("duplicates", uint64_t{0});
+  p.rejected = j.value("rejected", uint64_t{0});
+  return std::optional<ImportProgress>(p);
+}
+
+Result<ChunkResult> BulkIngest::IngestChunk(std::string_view chunk, const ImportProgress& before,
+                                            const std::string& actor) {
+  if (before.source_id.empty()) return InvalidArgumentError("an import needs a source id");
+  ChunkResult result;
+  FilingBatch batch(store_, pseudonymizer_);
+  uint64_t line = before.line;
+  for (size_t pos = 0; pos < chunk.size(); ++line) {
+    size_t end = chunk.find('\n', pos);
+    if (end == std::string_view::npos) end = chunk.size();
+    std::string_view text = chunk.substr(pos, end - pos);
+    pos = end + 1;
+    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+    if (text.find_first_not_of(" \t") == std::string_view::npos) continue;
+    std::vector<fhir::Issue> issues;
+    auto resource = fhir::ReadResource(text, &issues);
+    if (!resource.ok()) {
+      result.rejected.push_back(Rejection(line, issues));
+      continue;
+    }
+    if (resource->id.empty()) {
+      result.rejected.push_back(
+          {line, "a bulk NDJSON resource needs an id", resource->resource_type + ".id"});
+      continue;
+    }
+    if (resource->kind == fhir::ResourceKind::kPatient) {
+      batch.AddPatient(*resource, resource->id, std::move(resource->json));
+    } else {
+      batch.Add(*resource, resource->id, resource->subject_reference, std::move(resource->json));
+    }
+  }
+  // A resource stored before with the same content (an import run again) is a duplicate.
+  auto& records = batch.records();
+  size_t kept = 0;
+  for (auto& r : records) {
+    auto held = store_.Holds(r.patient, r.logical_id, r.payload);
+    if (!held.ok()) return held.status();
+    if (*held) {
+      ++result.duplicates;
+    } else {
+      records[kept++] = std::move(r);
+    }
+  }
+  records.resize(kept);
+  result.stored = kept;
+  result.progress = before;
+  result.progress.offset += chunk.size();
+  result.progress.line = line;
+  result.progress.stored += result.stored;
+  result.progress.duplicates += result.duplicates;
+  result.progress.rejected += result.rejected.size();
+  // The progress rides in the chunk's write: it is durable exactly when the chunk is.
+  batch.AddRaw("", std::string(kProgressPrefix) + before.source_id, ToJson(result.progress).dump());
+  EDS_RETURN_IF_ERROR(store_.Write(
+      records, {actor, "record.import", std::to_string(kept) + " records", before.source_id},
+      batch.aliases()));
+  return result;
+}
+
+}  // namespace eds::ingest

@@ -1,0 +1,66 @@
+// BulkIngest: FHIR Bulk Data NDJSON (one resource per line) into the store, one chunk of whole
+// lines at a time. Each line is validated like a FHIR create/update; the valid ones are
+// pseudonymised, their facts extracted, and stored in one durable write together with the
+// import's progress, so an interrupted import resumes exactly after the last stored chunk.
+// A resource already stored with the same content counts as a duplicate and is not rewritten;
+// a bad line is rejected with its line number and reason and does not stop the others.
+// Thread-safe; `store` and `pseudonymizer` must outlive it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "ingest/pseudonymizer.h"
+#include "storage/store.h"
+
+namespace eds::ingest {
+
+// Where an import of one source (a file, named by a content-derived id) stands: what the next
+// chunk starts at, and the running totals.
+struct ImportProgress {
+  std::string source_id;  // chosen by the client (e.g. a hash of the file's head and size)
+  uint64_t offset = 0;    // bytes of the (decompressed) stream already stored
+  uint64_t line = 1;      // 1-based number of the next line
+  uint64_t stored = 0;
+  uint64_t duplicates = 0;
+  uint64_t rejected = 0;
+};
+
+struct RejectedLine {
+  uint64_t line = 0;
+  std::string reason;
+  std::string expression;  // FHIRPath of the element at fault, when known
+};
+
+struct ChunkResult {
+  uint64_t stored = 0;
+  uint64_t duplicates = 0;
+  std::vector<RejectedLine> rejected;
+  ImportProgress progress;  // after this chunk (durable)
+};
+
+class BulkIngest {
+ public:
+  BulkIngest(storage::Store& store, const Pseudonymizer& pseudonymizer);
+
+  // The last durable progress of `source_id`, or nullopt when it never started.
+  Result<std::optional<ImportProgress>> Progress(const std::string& source_id);
+
+  // `chunk` holds whole lines (the last may lack its '\n'); it continues `before` (its offset
+  // and line number say where the chunk starts; a caller resuming checks them against
+  // Progress() first). Empty lines are skipped. Durable on return. Errors: kInvalidArgument
+  // without a source id; kUnavailable/kInternal when the store cannot write (nothing of the
+  // chunk is stored).
+  Result<ChunkResult> IngestChunk(std::string_view chunk, const ImportProgress& before,
+                                  const std::string& actor);
+
+ private:
+  storage::Store& store_;
+  const Pseudonymizer& pseudonymizer_;
+};
+
+}  // namespace eds::ingest

@@ -1,0 +1,101 @@
+#include "ingest/resource_filing.h"
+
+namespace eds::ingest {
+namespace {
+
+std::vector<Identifier> ToIdentifiers(const fhir::ParsedResource& r) {
+  std::vector<Identifier> ids;
+  for (const auto& i : r.identifiers) ids.push_back({i.system, i.value, ""});
+  return ids;
+}
+
+// The pseudonym of a patient the box knows only by its FHIR logical id.
+std::string LogicalIdPseudonym(const Pseudonymizer& pseudonymizer, const std::string& id) {
+  return pseudonymizer.Pseudonym({"urn:eds:fhir:Patient", id, ""});
+}
+
+}  // namespace
+
+std::string PatientPseudonym(storage::Store& store, const Pseudonymizer& pseudonymizer,
+                             const fhir::ParsedResource& patient, const std::string& id) {
+  const std::vector<Identifier> ids = ToIdentifiers(patient);
+  if (auto known = KnownPseudonym(store, ids)) return *known;
+  if (auto known = store.ResolveAlias("Patient/" + id); known.ok() && known->has_value()) {
+    return **known;
+  }
+  if (auto primary = Pseudonymizer::PrimaryIndex(ids))
+    return pseudonymizer.Pseudonym(ids[*primary]);
+  return LogicalIdPseudonym(pseudonymizer, id);
+}
+
+std::string FilingBatch::AddPatient(const fhir::ParsedResource& patient, const std::string& id,
+                                    std::string text, std::string pseudonym) {
+  const std::string ref = "Patient/" + id;
+  if (pseudonym.empty()) {
+    const auto it = pseudonym_of_ref_.find(ref);
+    pseudonym = it != pseudonym_of_ref_.end()
+                    ? it->second
+                    : PatientPseudonym(store_, pseudonymizer_, patient, id);
+  }
+  pseudonym_of_ref_[ref] = pseudonym;
+  for (const auto& i : patient.identifiers) {
+    AddAlias(Pseudonymizer::AliasOf({i.system, i.value, ""}), pseudonym);
+  }
+  AddAlias(ref, pseudonym);
+  const Demographics d = DemographicsOf(patient);
+  demographics_[pseudonym] = d;
+  // Events of this patient filed earlier in the batch learn its age and sex now.
+  for (auto& r : records_) {
+    if (r.patient != pseudonym || !r.facts || r.facts->empty()) continue;
+    auto facts = DecodeFacts(*r.facts);
+    if (!facts.ok()) continue;
+    CompleteFromDemographics(d, &*facts);
+    r.facts = EncodeFacts(*facts);
+  }
+  records_.push_back({pseudonym, ref, std::move(text), EncodeFacts(ExtractFacts(patient, &d))});
+  return pseudonym;
+}
+
+std::string FilingBatch::PatientOf(const std::string& reference) {
+  if (reference.rfind("Patient/", 0) != 0) return "";
+  if (auto it = pseudonym_of_ref_.find(reference); it != pseudonym_of_ref_.end()) {
+    return it->second;
+  }
+  std::string pseudonym;
+  if (auto known = store_.ResolveAlias(reference); known.ok() && known->has_value()) {
+    pseudonym = **known;
+  } else {
+    // A patient not seen yet: its logical id names it, and the alias lets its Patient resource
+    // find the same pseudonym when it comes.
+    pseudonym = LogicalIdPseudonym(pseudonymizer_, reference.substr(8));
+    AddAlias(reference, pseudonym);
+  }
+  pseudonym_of_ref_[reference] = pseudonym;
+  return pseudonym;
+}
+
+std::string FilingBatch::Add(const fhir::ParsedResource& resource, const std::string& id,
+                             const std::string& subject, std::string text) {
+  const std::string pseudonym = PatientOf(subject);
+  AddFor(pseudonym, resource, id, std::move(text));
+  return pseudonym;
+}
+
+void FilingBatch::AddFor(const std::string& pseudonym, const fhir::ParsedResource& resource,
+                         const std::string& id, std::string text) {
+  const auto d = demographics_.find(pseudonym);
+  std::vector<Fact> facts = ExtractFacts(resource, d == demographics_.end() ? nullptr : &d->second);
+  records_.push_back({pseudonym, resource.resource_type + "/" + id, std::move(text),
+                      facts.empty() ? std::string() : EncodeFacts(facts)});
+}
+
+void FilingBatch::AddRaw(const std::string& pseudonym, const std::string& logical_id,
+                         std::string payload) {
+  records_.push_back({pseudonym, logical_id, std::move(payload)});
+}
+
+void FilingBatch::AddAlias(const std::string& alias, const std::string& pseudonym) {
+  aliases_.push_back({alias, pseudonym});
+}
+
+}  // namespace eds::ingest

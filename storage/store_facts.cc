@@ -1,0 +1,158 @@
+// Facts scans, reads by logical id, and patient merges.
+#include <rocksdb/db.h>
+
+#include "common/encoding.h"
+#include "common/status_macros.h"
+#include "storage/internal/column_families.h"
+#include "storage/internal/store_impl.h"
+
+namespace eds::storage {
+
+using internal::Cf;
+using internal::WriteOp;
+
+Result<uint64_t> Store::PatientNumber(std::string_view patient) {
+  return impl_->LookupPatient(patient);
+}
+
+Result<std::string> Store::ReadAny(std::string_view logical_id, const AuditEvent& event) {
+  const std::string hashed_id = impl_->HashLogicalId(logical_id);
+  EDS_ASSIGN_OR_RETURN(auto owner, impl_->Get(Cf::kOwners, hashed_id));
+  uint64_t no = 0;
+  if (owner) {
+    if (owner->size() != 8) return DataLossError("owner index entry is corrupt");
+    no = GetBigEndian64(*owner);
+  }
+  const std::string key = internal::RecordKey(no, hashed_id);
+  EDS_ASSIGN_OR_RETURN(auto envelope, impl_->Get(Cf::kRecords, key));
+  AuditEvent ev = event;
+  ev.object = "patient " + std::to_string(no);
+  EDS_RETURN_IF_ERROR(impl_->queue->Commit({}, {ev}));
+  if (!envelope) return NotFoundError("no such record");
+  KeyBytes dek;
+  EDS_RETURN_IF_ERROR(impl_->DataKey(no, &dek));
+  return impl_->codec->Decode(key, *envelope, dek);
+}
+
+Result<bool> Store::Holds(std::string_view patient, std::string_view logical_id,
+                          std::string_view payload) {
+  auto no = impl_->LookupPatient(patient);
+  if (!no.ok()) {
+    if (no.status().code() == StatusCode::kNotFound) return false;
+    return no.status();
+  }
+  const std::string key = internal::RecordKey(*no, impl_->HashLogicalId(logical_id));
+  EDS_ASSIGN_OR_RETURN(auto envelope, impl_->Get(Cf::kRecords, key));
+  if (!envelope) return false;
+  KeyBytes dek;
+  EDS_RETURN_IF_ERROR(impl_->DataKey(*no, &dek));
+  auto plain = impl_->codec->Decode(key, *envelope, dek);
+  return plain.ok() && *plain == payload;
+}
+
+Status Store::ScanFacts(const FactScanFn& fn, const AuditEvent& event) {
+  EDS_RETURN_IF_ERROR(impl_->queue->Commit({}, {event}));
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  ro.readahead_size = 2 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(Cf::kFacts)));
+  uint64_t current_no = UINT64_MAX;
+  KeyBytes dek;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string_view k(it->key().data(), it->key().size());
+    if (k.size() != internal::kRecordKeySize) return DataLossError("facts key of a wrong size");
+    const uint64_t no = GetBigEndian64(k);
+    if (no != current_no) {
+      EDS_RETURN_IF_ERROR(impl_->DataKey(no, &dek));
+      current_no = no;
+    }
+    EDS_ASSIGN_OR_RETURN(
+        std::string plain,
+        impl_->codec->Decode(internal::FactsAssociatedData(k),
+                             std::string_view(it->value().data(), it->value().size()), dek));
+    if (!fn(no, plain)) break;
+  }
+  return FromRocksStatus(it->status(), "scanning facts");
+}
+
+Result<uint64_t> Store::MergePatients(std::string_view from, std::string_view into,
+                                      const AuditEvent& event) {
+  if (from.empty() || into.empty()) return InvalidArgumentError("a merge needs two patients");
+  if (from == into) return uint64_t{0};
+  auto from_no = impl_->LookupPatient(from);
+  if (!from_no.ok()) {
+    if (from_no.status().code() == StatusCode::kNotFound) return uint64_t{0};
+    return from_no.status();
+  }
+  std::vector<WriteOp> ops;
+  std::vector<AuditEvent> events;
+  std::vector<std::pair<std::string, uint64_t>> riding;
+  EDS_ASSIGN_OR_RETURN(uint64_t into_no, impl_->ResolveForWrite(into, &ops, &events, &riding));
+  KeyBytes from_dek;
+  KeyBytes into_dek;
+  EDS_RETURN_IF_ERROR(impl_->DataKey(*from_no, &from_dek));
+  EDS_RETURN_IF_ERROR(impl_->DataKey(into_no, &into_dek));
+  std::string into_bytes;
+  PutBigEndian64(into_bytes, into_no);
+  const std::string begin = internal::RecordKey(*from_no, "");
+  const std::string end = internal::RecordKey(*from_no + 1, "");
+
+  // Records and facts are re-encrypted under the survivor's key, at the survivor's keys.
+  uint64_t moved = 0;
+  for (Cf c : {Cf::kRecords, Cf::kFacts}) {
+    std::unique_ptr<rocksdb::Iterator> it(
+        impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(c)));
+    for (it->Seek(begin); it->Valid() && it->key().compare(end) < 0; it->Next()) {
+      const std::string_view k(it->key().data(), it->key().size());
+      const std::string_view v(it->value().data(), it->value().size());
+      const std::string_view hashed_id = k.substr(8);
+      const std::string new_key = internal::RecordKey(into_no, hashed_id);
+      const bool facts = c == Cf::kFacts;
+      EDS_ASSIGN_OR_RETURN(
+          std::string plain,
+          impl_->codec->Decode(facts ? internal::FactsAssociatedData(k) : std::string(k), v,
+                               from_dek));
+      EDS_ASSIGN_OR_RETURN(
+          std::string sealed,
+          impl_->codec->Encode(facts ? internal::FactsAssociatedData(new_key) : new_key, plain,
+                               into_dek));
+      ops.push_back({WriteOp::Kind::kPut, c, new_key, std::move(sealed)});
+      if (!facts) {
+        ops.push_back({WriteOp::Kind::kPut, Cf::kOwners, std::string(hashed_id), into_bytes});
+        ++moved;
+      }
+    }
+    EDS_RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the merged patient"));
+    ops.push_back({WriteOp::Kind::kDeleteRange, c, begin, end});
+  }
+  // Aliases that named the merged patient now name the survivor.
+  std::unique_ptr<rocksdb::Iterator> ait(
+      impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(Cf::kAliases)));
+  for (ait->SeekToFirst(); ait->Valid(); ait->Next()) {
+    const std::string key = ait->key().ToString();
+    auto target = OpenBlob(*impl_->alias_key, internal::AliasContext(key), ait->value().ToString());
+    if (target.ok() && *target == from) {
+      ops.push_back({WriteOp::Kind::kPut, Cf::kAliases, key,
+                     SealBlob(*impl_->alias_key, internal::AliasContext(key), into)});
+    }
+  }
+  EDS_RETURN_IF_ERROR(FromRocksStatus(ait->status(), "reading aliases"));
+  const std::string hashed_from = impl_->HashPseudonym(from);
+  ops.push_back({WriteOp::Kind::kDelete, Cf::kKeys, internal::PatientIndexKey(hashed_from), ""});
+  ops.push_back({WriteOp::Kind::kDelete, Cf::kKeys, internal::DataKeyKey(*from_no), ""});
+  AuditEvent ev = event;
+  ev.action = "patient.merge";
+  ev.object = "patient " + std::to_string(*from_no) + " into patient " + std::to_string(into_no);
+  ev.detail = std::to_string(moved) + " records";
+  events.push_back(std::move(ev));
+  EDS_RETURN_IF_ERROR(impl_->queue->Commit(std::move(ops), std::move(events)));
+  impl_->MarkDurable(riding);
+  {
+    MutexLock lock(impl_->key_mu);
+    impl_->patient_cache.erase(hashed_from);
+    impl_->dek_cache.Erase(*from_no);
+  }
+  return moved;
+}
+
+}  // namespace eds::storage
