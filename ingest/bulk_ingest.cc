@@ -85,13 +85,14 @@ Result<ChunkResult> BulkIngest::IngestChunk(std::string_view chunk, const Import
   // A resource stored before with the same content (an import run again) is a duplicate.
   auto& records = batch.records();
   size_t kept = 0;
-  for (auto& r : records) {
-    auto held = store_.Holds(r.patient, r.logical_id, r.payload);
+  for (size_t i = 0; i < records.size(); ++i) {
+    auto held = store_.Holds(records[i].patient, records[i].logical_id, records[i].payload);
     if (!held.ok()) return held.status();
     if (*held) {
       ++result.duplicates;
     } else {
-      records[kept++] = std::move(r);
+      if (kept != i) records[kept] = std::move(records[i]);
+      ++kept;
     }
   }
   records.resize(kept);

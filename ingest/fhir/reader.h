@@ -75,7 +75,9 @@ struct ParsedResource {
   std::string json;  // The resource as received, whitespace outside strings removed.
 
   // All types.
-  std::string status;  // Top-level "status" when it is a code (entered-in-error: no facts).
+  // Top-level "status" when it is a code; "entered-in-error" also when verificationStatus
+  // says so (Condition, AllergyIntolerance). Entered-in-error resources have no facts.
+  std::string status;
   // subject.reference, else patient.reference (Immunization, AllergyIntolerance, Claim, ...).
   std::string subject_reference;
   // encounter.reference, or MedicationAdministration.context.reference.

@@ -28,7 +28,8 @@ std::vector<RecordWrite> IdentifyingRecords(int count) {
     out.push_back(
         {"pseudonym-7f3a9c" + std::to_string(i % 7), "Observation/obs-4455" + std::to_string(i),
          R"({"resourceType":"Patient","identifier":[{"system":"urn:oid:1.2.250.1.213.1.4.8","value":"185127512345678"},{"value":"IPP0045781236"}],"name":[{"family":"Marchand-Dubois","given":["Zephyrine"]}],"address":[{"line":["12 Rue des Lilas"]}],"n":)" +
-             std::to_string(i) + "}"});
+             std::to_string(i) + "}",
+         "facts of Zephyrine Marchand-Dubois " + std::to_string(i)});
   }
   return out;
 }

@@ -220,6 +220,14 @@ ResourceKind KindOf(std::string_view t) {
 
 void ExtractFields(object r, ParsedResource* out) {
   out->status = std::string(Str(r, "status"));
+  if (out->status.empty()) {
+    // Condition and AllergyIntolerance say "entered-in-error" in verificationStatus.
+    std::vector<Coding> verification;
+    CodingsAt(r, "verificationStatus", &verification);
+    for (const auto& c : verification) {
+      if (c.code == "entered-in-error") out->status = c.code;
+    }
+  }
   std::string_view subject = RefAt(r, "subject");
   if (subject.empty()) subject = RefAt(r, "patient");
   out->subject_reference = std::string(subject);

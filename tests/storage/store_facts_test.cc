@@ -1,0 +1,143 @@
+// Facts beside records, reads by logical id, idempotent loads and patient merges.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "tests/storage/store_fixture.h"
+
+namespace eds::storage {
+namespace {
+
+using ::eds::testing::IsOk;
+using ::eds::testing::StatusIs;
+
+// Every patient's facts, as the scan delivers them.
+std::map<uint64_t, std::vector<std::string>> AllFacts(Store& store) {
+  std::map<uint64_t, std::vector<std::string>> out;
+  EXPECT_THAT(store.ScanFacts(
+                  [&](uint64_t no, std::string_view facts) {
+                    out[no].emplace_back(facts);
+                    return true;
+                  },
+                  TestEvent("scan")),
+              IsOk());
+  return out;
+}
+
+TEST_F(StoreTest, FactsAreScannedPatientByPatientAndFollowTheirRecord) {
+  auto store = OpenOrDie();
+  EDS_ASSERT_OK(store->Write({{"alice", "Observation/1", "{}", "a1"},
+                              {"bob", "Observation/2", "{}", "b2"},
+                              {"alice", "Condition/3", "{}", "a3"},
+                              {"alice", "HL7v2/msg", "raw"}},  // no facts
+                             TestEvent()));
+  const uint64_t alice = store->PatientNumber("alice").value();
+  const uint64_t bob = store->PatientNumber("bob").value();
+  auto facts = AllFacts(*store);
+  ASSERT_EQ(facts.size(), 2u);
+  std::sort(facts[alice].begin(), facts[alice].end());
+  EXPECT_EQ(facts[alice], (std::vector<std::string>{"a1", "a3"}));
+  EXPECT_EQ(facts[bob], (std::vector<std::string>{"b2"}));
+
+  // A new version replaces the facts; one without facts ("") removes them.
+  EDS_ASSERT_OK(store->Write({{"alice", "Observation/1", "{\"v\":2}", "a1 v2"},
+                              {"alice", "Condition/3", "{\"status\":\"entered-in-error\"}", ""}},
+                             TestEvent()));
+  facts = AllFacts(*store);
+  EXPECT_EQ(facts[alice], (std::vector<std::string>{"a1 v2"}));
+  EXPECT_THAT(store->PatientNumber("nobody"), StatusIs(StatusCode::kNotFound));
+}
+
+TEST_F(StoreTest, ReadAnyFindsARecordByLogicalIdAloneAndIsAudited) {
+  auto store = OpenOrDie();
+  EDS_ASSERT_OK(store->Write({{"alice", "Observation/7", "seven"}, {"", "Organization/1", "org"}},
+                             TestEvent()));
+  const uint64_t before = store->Stats().audit_entries;
+  EXPECT_EQ(store->ReadAny("Observation/7", TestEvent("read")).value(), "seven");
+  EXPECT_EQ(store->ReadAny("Organization/1", TestEvent("read")).value(), "org");
+  EXPECT_THAT(store->ReadAny("Observation/8", TestEvent("read")), StatusIs(StatusCode::kNotFound));
+  EXPECT_EQ(store->Stats().audit_entries, before + 3);
+}
+
+TEST_F(StoreTest, HoldsTellsWhetherTheSamePayloadIsStored) {
+  auto store = OpenOrDie();
+  EDS_ASSERT_OK(store->Write({{"alice", "Observation/1", "one"}}, TestEvent()));
+  EXPECT_TRUE(store->Holds("alice", "Observation/1", "one").value());
+  EXPECT_FALSE(store->Holds("alice", "Observation/1", "other").value());
+  EXPECT_FALSE(store->Holds("alice", "Observation/2", "one").value());
+  EXPECT_FALSE(store->Holds("bob", "Observation/1", "one").value());
+}
+
+TEST_F(StoreTest, MergeMovesRecordsFactsAndAliasesToTheSurvivor) {
+  auto store = OpenOrDie();
+  EDS_ASSERT_OK(store->Write({{"old", "Observation/1", "o1", "f1"},
+                              {"old", "Encounter/2", "e2", "f2"},
+                              {"keep", "Observation/3", "k3", "f3"}},
+                             TestEvent(), {{"IPP|2", "old"}, {"IPP|1", "keep"}}));
+  const uint64_t old_no = store->PatientNumber("old").value();
+  const uint64_t keep_no = store->PatientNumber("keep").value();
+  EXPECT_EQ(store->MergePatients("old", "keep", TestEvent("merge")).value(), 2u);
+
+  EXPECT_EQ(store->Read("keep", "Observation/1", TestEvent("read")).value(), "o1");
+  EXPECT_EQ(store->Read("keep", "Encounter/2", TestEvent("read")).value(), "e2");
+  EXPECT_EQ(store->ReadAny("Encounter/2", TestEvent("read")).value(), "e2");
+  EXPECT_EQ(store->ResolveAlias("IPP|2").value(), std::optional<std::string>("keep"));
+  EXPECT_THAT(store->PatientNumber("old"), StatusIs(StatusCode::kNotFound));
+  auto facts = AllFacts(*store);
+  EXPECT_EQ(facts.count(old_no), 0u);
+  std::sort(facts[keep_no].begin(), facts[keep_no].end());
+  EXPECT_EQ(facts[keep_no], (std::vector<std::string>{"f1", "f2", "f3"}));
+  // Merging again, or an unknown patient, moves nothing.
+  EXPECT_EQ(store->MergePatients("old", "keep", TestEvent("merge")).value(), 0u);
+  EXPECT_THAT(store->VerifyRecords(), IsOk());
+  EXPECT_EQ(store->VerifyRecords()->failed, 0u);
+
+  // The merge is one audited action, and it survives a restart.
+  auto audit = store->ReadAudit(1, 1000).value();
+  EXPECT_TRUE(std::any_of(audit.begin(), audit.end(),
+                          [](const AuditEntry& e) { return e.event.action == "patient.merge"; }));
+  store.reset();
+  store = OpenOrDie();
+  EXPECT_EQ(store->Read("keep", "Observation/1", TestEvent("read")).value(), "o1");
+}
+
+TEST_F(StoreTest, ErasureRemovesFactsAndTheOwnerIndex) {
+  auto store = OpenOrDie();
+  EDS_ASSERT_OK(
+      store->Write({{"alice", "Observation/1", "one", "fa"}, {"bob", "Observation/2", "two", "fb"}},
+                   TestEvent()));
+  const uint64_t bob = store->PatientNumber("bob").value();
+  EDS_ASSERT_OK(store->ErasePatient("alice", TestEvent("erase")).status());
+  const auto facts = AllFacts(*store);
+  ASSERT_EQ(facts.size(), 1u);
+  EXPECT_EQ(facts.begin()->first, bob);
+  EXPECT_THAT(store->ReadAny("Observation/1", TestEvent("read")), StatusIs(StatusCode::kNotFound));
+  store.reset();
+  RawDb raw(options_.data_dir);
+  ASSERT_TRUE(raw.ok());
+  EXPECT_EQ(raw.All(internal::Cf::kFacts).size(), 1u);
+  EXPECT_EQ(raw.All(internal::Cf::kOwners).size(), 1u);
+}
+
+TEST_F(StoreTest, AFactsValueDoesNotPassForARecordValue) {
+  {
+    auto store = OpenOrDie();
+    EDS_ASSERT_OK(store->Write({{"alice", "Observation/1", "record", "facts"}}, TestEvent()));
+  }
+  {
+    RawDb raw(options_.data_dir);
+    ASSERT_TRUE(raw.ok());
+    const auto facts = raw.All(internal::Cf::kFacts);
+    ASSERT_EQ(facts.size(), 1u);
+    ASSERT_TRUE(raw.db()
+                    ->Put(rocksdb::WriteOptions(), raw.cf(internal::Cf::kRecords), facts[0].first,
+                          facts[0].second)
+                    .ok());
+  }
+  auto store = OpenOrDie();
+  EXPECT_THAT(store->Read("alice", "Observation/1", TestEvent("read")),
+              StatusIs(StatusCode::kDataLoss));
+}
+
+}  // namespace
+}  // namespace eds::storage
