@@ -1,0 +1,45 @@
+// Engine: computes every measure of the given packs for one period from the store's facts, in
+// one scan, patient by patient (a patient's demographics and events are contiguous), leaving
+// out excluded (objecting) patients. Counts are exact here; disclosure control comes after.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "aggregate/measure_pack.h"
+#include "aggregate/period.h"
+#include "storage/store.h"
+
+namespace eds::aggregate {
+
+// One stratifier's cells: stratum values (one per component) -> count.
+struct StratifierCounts {
+  const Stratifier* stratifier = nullptr;
+  std::map<std::vector<std::string>, uint64_t> cells;
+};
+
+struct MeasureCounts {
+  const MeasurePack* pack = nullptr;
+  const Measure* measure = nullptr;
+  uint64_t population = 0;
+  std::vector<StratifierCounts> stratifiers;
+};
+
+struct EngineStats {
+  uint64_t patients_scanned = 0;
+  uint64_t patients_excluded = 0;
+  uint64_t facts_scanned = 0;
+};
+
+// `packs` must outlive the result (it points into them). `excluded` holds patient numbers
+// (Store::PatientNumber) left out of every count.
+Result<std::vector<MeasureCounts>> ComputeMeasures(storage::Store& store,
+                                                   const std::vector<MeasurePack>& packs,
+                                                   const Period& period,
+                                                   const std::set<uint64_t>& excluded,
+                                                   EngineStats* stats = nullptr);
+
+}  // namespace eds::aggregate
