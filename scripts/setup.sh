@@ -11,7 +11,7 @@ PACKAGES="
   build-essential cmake ninja-build pkg-config clang-format zstd
   librocksdb-dev libsodium-dev libzstd-dev libsystemd-dev libssl-dev
   libboost-dev libcivetweb-dev nlohmann-json3-dev libtomlplusplus-dev libsimdjson-dev
-  libgtest-dev libgmock-dev clang-14 libclang-rt-14-dev
+  libgtest-dev libgmock-dev libglpk-dev clang-14 libclang-rt-14-dev
 "
 
 missing=""
