@@ -212,7 +212,21 @@ Result<std::vector<MeasureCounts>> ComputeMeasures(storage::Store& store,
     }
     aggregator.AddPatient(std::move(facts));
   };
-  EDS_RETURN_IF_ERROR(store.ScanFacts(
+  // Only the patients with facts in the months the windows cover are read.
+  int32_t first = period.first_day;
+  int32_t last = period.last_day;
+  for (const auto& pack : packs) {
+    for (const auto& m : pack.measures) {
+      first = std::min(first, period.first_day + m.population.start_offset_days);
+      last = std::max(last, period.last_day + m.population.end_offset_days);
+    }
+  }
+  std::vector<uint32_t> months;
+  for (uint32_t b = ingest::MonthBucket(first); b <= ingest::MonthBucket(last); ++b) {
+    months.push_back(b);
+  }
+  EDS_RETURN_IF_ERROR(store.ScanFactsInBuckets(
+      months,
       [&](uint64_t no, std::string_view bytes) {
         if (no != current) {
           flush();

@@ -1,6 +1,7 @@
 #include "ingest/facts.h"
 
 #include <cctype>
+#include <algorithm>
 #include <cstring>
 
 namespace eds::ingest {
@@ -315,6 +316,32 @@ void CompleteFromDemographics(const Demographics& d, std::vector<Fact>* facts) {
     if (f.sex == Sex::kUnknown) f.sex = d.sex;
     if (f.age_months == kUnknownAge) f.age_months = AgeMonths(d.birth_day, f.day);
   }
+}
+
+uint32_t MonthBucket(int32_t day) {
+  const CivilDate c = CivilOf(day);
+  return static_cast<uint32_t>(std::max(c.year, 0) * 12 + static_cast<int>(c.month) - 1);
+}
+
+std::vector<uint32_t> FactBuckets(const std::vector<Fact>& facts) {
+  std::vector<uint32_t> out;
+  auto add = [&](uint32_t b) {
+    if (std::find(out.begin(), out.end(), b) == out.end()) out.push_back(b);
+  };
+  for (const auto& f : facts) {
+    if (f.type == FactType::kPatient) {
+      if (f.end_day != kUnknownDay) add(MonthBucket(f.end_day));
+      continue;
+    }
+    if (f.day == kUnknownDay) continue;
+    const uint32_t first = MonthBucket(f.day);
+    uint32_t last = first;
+    if (f.end_day != kUnknownDay && f.end_day > f.day) {
+      last = std::min(MonthBucket(f.end_day), first + 35);
+    }
+    for (uint32_t b = first; b <= last; ++b) add(b);
+  }
+  return out;
 }
 
 std::string EncodeFacts(const std::vector<Fact>& facts) {

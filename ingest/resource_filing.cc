@@ -52,7 +52,8 @@ std::string FilingBatch::AddPatient(const fhir::ParsedResource& patient, const s
     CompleteFromDemographics(d, &*facts);
     r.facts = EncodeFacts(*facts);
   }
-  records_.push_back({pseudonym, ref, std::move(text), EncodeFacts(ExtractFacts(patient, &d))});
+  const std::vector<Fact> facts = ExtractFacts(patient, &d);
+  records_.push_back({pseudonym, ref, std::move(text), EncodeFacts(facts), FactBuckets(facts)});
   return pseudonym;
 }
 
@@ -86,7 +87,7 @@ void FilingBatch::AddFor(const std::string& pseudonym, const fhir::ParsedResourc
   const auto d = demographics_.find(pseudonym);
   std::vector<Fact> facts = ExtractFacts(resource, d == demographics_.end() ? nullptr : &d->second);
   records_.push_back({pseudonym, resource.resource_type + "/" + id, std::move(text),
-                      facts.empty() ? std::string() : EncodeFacts(facts)});
+                      facts.empty() ? std::string() : EncodeFacts(facts), FactBuckets(facts)});
 }
 
 void FilingBatch::AddRaw(const std::string& pseudonym, const std::string& logical_id,

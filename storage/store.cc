@@ -201,6 +201,15 @@ std::string Store::Impl::HashPseudonym(std::string_view patient) const {
   return KeyedHash(*index_key, "patient:" + std::string(patient), 16);
 }
 
+std::string Store::Impl::BucketKey(uint32_t bucket, uint64_t patient_no) const {
+  std::string b;
+  PutBigEndian32(b, bucket);
+  // BLAKE2b's shortest output is 16 bytes; 8 of them tell buckets apart well enough.
+  std::string key = KeyedHash(*index_key, "bucket:" + b, 16).substr(0, internal::kBucketHashSize);
+  PutBigEndian64(key, patient_no);
+  return key;
+}
+
 std::string Store::Impl::HashLogicalId(std::string_view logical_id) const {
   return KeyedHash(*index_key, "record:" + std::string(logical_id), 16);
 }
@@ -248,6 +257,9 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
       }
     }
     if (no != 0) ops.push_back({WriteOp::Kind::kPut, Cf::kOwners, hashed_id, no_bytes});
+    for (uint32_t b : r.fact_buckets) {
+      ops.push_back({WriteOp::Kind::kPut, Cf::kFactBuckets, BucketKey(b, no), ""});
+    }
     EDS_ASSIGN_OR_RETURN(std::string envelope, codec->Encode(key, r.payload, dek));
     ops.push_back({WriteOp::Kind::kPut, Cf::kRecords, std::move(key), std::move(envelope)});
   }

@@ -1,6 +1,8 @@
 // Facts scans, reads by logical id, and patient merges.
 #include <rocksdb/db.h>
 
+#include <set>
+
 #include "common/encoding.h"
 #include "common/status_macros.h"
 #include "storage/internal/column_families.h"
@@ -75,6 +77,64 @@ Status Store::ScanFacts(const FactScanFn& fn, const AuditEvent& event) {
   return FromRocksStatus(it->status(), "scanning facts");
 }
 
+Status Store::ScanFactsInBuckets(const std::vector<uint32_t>& buckets, const FactScanFn& fn,
+                                 const AuditEvent& event) {
+  EDS_RETURN_IF_ERROR(impl_->queue->Commit({}, {event}));
+  std::set<uint64_t> patients;
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(Cf::kFactBuckets)));
+  for (uint32_t b : buckets) {
+    const std::string prefix = impl_->BucketKey(b, 0).substr(0, internal::kBucketHashSize);
+    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+      if (it->key().size() != internal::kBucketHashSize + 8) {
+        return DataLossError("fact bucket key of a wrong size");
+      }
+      patients.insert(GetBigEndian64(std::string_view(it->key().data(), it->key().size()),
+                                     internal::kBucketHashSize));
+    }
+  }
+  EDS_RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading fact buckets"));
+  std::unique_ptr<rocksdb::Iterator> facts(impl_->db->NewIterator(ro, impl_->cf(Cf::kFacts)));
+  KeyBytes dek;
+  for (uint64_t no : patients) {
+    const std::string begin = internal::RecordKey(no, "");
+    const std::string end = internal::RecordKey(no + 1, "");
+    bool have_key = false;
+    for (facts->Seek(begin); facts->Valid() && facts->key().compare(end) < 0; facts->Next()) {
+      if (!have_key) {
+        EDS_RETURN_IF_ERROR(impl_->DataKey(no, &dek));
+        have_key = true;
+      }
+      const std::string_view k(facts->key().data(), facts->key().size());
+      EDS_ASSIGN_OR_RETURN(
+          std::string plain,
+          impl_->codec->Decode(internal::FactsAssociatedData(k),
+                               std::string_view(facts->value().data(), facts->value().size()),
+                               dek));
+      if (!fn(no, plain)) return OkStatus();
+    }
+    EDS_RETURN_IF_ERROR(FromRocksStatus(facts->status(), "scanning facts"));
+  }
+  return OkStatus();
+}
+
+// Bucket entries of one patient (erasure, merge): the bucket is hashed, so look at them all.
+Result<std::vector<std::string>> Store::Impl::BucketKeysOf(uint64_t patient_no) {
+  std::vector<std::string> keys;
+  std::unique_ptr<rocksdb::Iterator> it(
+      db->NewIterator(rocksdb::ReadOptions(), cf(Cf::kFactBuckets)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string_view k(it->key().data(), it->key().size());
+    if (k.size() == internal::kBucketHashSize + 8 &&
+        GetBigEndian64(k, internal::kBucketHashSize) == patient_no) {
+      keys.emplace_back(k);
+    }
+  }
+  EDS_RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading fact buckets"));
+  return keys;
+}
+
 Result<uint64_t> Store::MergePatients(std::string_view from, std::string_view into,
                                       const AuditEvent& event) {
   if (from.empty() || into.empty()) return InvalidArgumentError("a merge needs two patients");
@@ -124,6 +184,14 @@ Result<uint64_t> Store::MergePatients(std::string_view from, std::string_view in
     }
     EDS_RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the merged patient"));
     ops.push_back({WriteOp::Kind::kDeleteRange, c, begin, end});
+  }
+  // The survivor has facts in every bucket the merged patient had.
+  EDS_ASSIGN_OR_RETURN(auto buckets, impl_->BucketKeysOf(*from_no));
+  for (const auto& k : buckets) {
+    std::string moved_key = k.substr(0, internal::kBucketHashSize);
+    PutBigEndian64(moved_key, into_no);
+    ops.push_back({WriteOp::Kind::kPut, Cf::kFactBuckets, std::move(moved_key), ""});
+    ops.push_back({WriteOp::Kind::kDelete, Cf::kFactBuckets, k, ""});
   }
   // Aliases that named the merged patient now name the survivor.
   std::unique_ptr<rocksdb::Iterator> ait(

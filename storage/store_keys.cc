@@ -50,6 +50,8 @@ Result<ErasureReport> Store::ErasePatient(std::string_view patient, const AuditE
       ++report.records_deleted;
       ops.push_back({WriteOp::Kind::kDelete, Cf::kOwners, it->key().ToString().substr(8), ""});
     }
+    EDS_ASSIGN_OR_RETURN(auto buckets, impl_->BucketKeysOf(no));
+    for (auto& k : buckets) ops.push_back({WriteOp::Kind::kDelete, Cf::kFactBuckets, k, ""});
     // Aliases are sealed: find this patient's by opening each (erasure is rare).
     std::unique_ptr<rocksdb::Iterator> ait(
         impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(Cf::kAliases)));

@@ -19,9 +19,10 @@ enum class Cf : int {
   kAliases = 5,
   kFacts = 6,
   kOwners = 7,
+  kFactBuckets = 8,
 };
-inline constexpr std::array<const char*, 8> kCfNames = {"default", "records", "keys",  "audit",
-                                                        "meta",    "aliases", "facts", "owners"};
+inline constexpr std::array<const char*, 9> kCfNames = {
+    "default", "records", "keys", "audit", "meta", "aliases", "facts", "owners", "fact_buckets"};
 
 // keys CF
 inline constexpr std::string_view kMasterKeyIdKey = "m";
@@ -72,6 +73,10 @@ inline std::string FactsAssociatedData(std::string_view record_key) {
 }
 // owners CF: keyed hash of the logical id (16) -> patient number (8, big-endian). Says no more
 // than the record key itself.
+
+// fact_buckets CF: BLAKE2b-64(index key, "bucket:" || bucket) (8) || patient number (8) -> "":
+// which patients have facts in a time bucket (a month), without saying which month.
+inline constexpr size_t kBucketHashSize = 8;
 
 // audit CF: sequence number (8, big-endian)
 inline std::string AuditKey(uint64_t seq) {

@@ -75,6 +75,8 @@ struct Store::Impl {
   Status WriteRecords(const std::vector<RecordWrite>& records, const AuditEvent& event,
                       const std::vector<AliasWrite>& aliases);
   std::string HashPseudonym(std::string_view patient) const;
+  std::string BucketKey(uint32_t bucket, uint64_t patient_no) const;
+  Result<std::vector<std::string>> BucketKeysOf(uint64_t patient_no);
   std::string HashLogicalId(std::string_view logical_id) const;
   // Patient number of a durable patient (empty pseudonym = 0), else kNotFound.
   Result<uint64_t> LookupPatient(std::string_view patient);
