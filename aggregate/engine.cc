@@ -225,24 +225,24 @@ Result<std::vector<MeasureCounts>> ComputeMeasures(storage::Store& store,
   for (uint32_t b = ingest::MonthBucket(first); b <= ingest::MonthBucket(last); ++b) {
     months.push_back(b);
   }
-  EDS_RETURN_IF_ERROR(store.ScanFactsInBuckets(
-      months,
-      [&](uint64_t no, std::string_view bytes) {
-        if (no != current) {
-          flush();
-          facts.clear();
-          current = no;
-        }
-        auto decoded = ingest::DecodeFacts(bytes);
-        if (!decoded.ok()) {
-          decode_error = decoded.status();
-          return false;
-        }
-        local.facts_scanned += decoded->size();
-        for (auto& f : *decoded) facts.push_back(std::move(f));
-        return true;
-      },
-      {"system", "aggregate.compute", period.label, ""}));
+  EDS_RETURN_IF_ERROR(store.ScanFactsInBuckets(months,
+                                               [&](uint64_t no, std::string_view bytes) {
+                                                 if (no != current) {
+                                                   flush();
+                                                   facts.clear();
+                                                   current = no;
+                                                 }
+                                                 auto decoded = ingest::DecodeFacts(bytes);
+                                                 if (!decoded.ok()) {
+                                                   decode_error = decoded.status();
+                                                   return false;
+                                                 }
+                                                 local.facts_scanned += decoded->size();
+                                                 for (auto& f : *decoded)
+                                                   facts.push_back(std::move(f));
+                                                 return true;
+                                               },
+                                               {"system", "aggregate.compute", period.label, ""}));
   EDS_RETURN_IF_ERROR(decode_error);
   flush();
   if (stats != nullptr) *stats = local;

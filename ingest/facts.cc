@@ -1,7 +1,7 @@
 #include "ingest/facts.h"
 
-#include <cctype>
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 namespace eds::ingest {
