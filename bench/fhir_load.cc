@@ -7,10 +7,13 @@
 // resources that reference it), one request in flight per connection. Connections ask for
 // keep-alive; when the server answers "Connection: close" the next request opens a new
 // connection, resuming the TLS session when the server allows it. One thread drives every
-// connection (Boost.Asio/Beast), each step under the timeout.
+// connection (Boost.Asio/Beast), each step under the timeout. A Bundle whose connection fails
+// or times out is an error and the next one goes on a new connection; a connection that fails
+// 5 times in a row gives up its slice (unsent).
 // Prints one JSON line: bundles answered 200, bundles_failed (other status), entries_ok (2xx
-// entry statuses: the resources stored), entries_failed, errors (connections lost or timed out),
-// unsent, tls_handshakes, tls_resumed, seconds, bundles_per_s, resources_per_s.
+// entry statuses: the resources stored), entries_failed, errors, unsent, tls_handshakes,
+// tls_resumed, seconds, bundles_per_s, resources_per_s, latency_ms_p50/p99/max (per answered
+// Bundle, connect and handshake included); the first problems go to stderr with their time.
 // Exit status 1 unless every Bundle and entry succeeded.
 #include <openssl/ssl.h>
 
@@ -51,10 +54,16 @@ struct Stats {
   uint64_t unsent = 0;
   uint64_t handshakes = 0;
   uint64_t resumed = 0;
-  std::string first_problem;
+  std::vector<double> latencies_ms;  // per answered Bundle, connect and handshake included
+  Clock::time_point start = Clock::now();
+  std::vector<std::string> problems;  // the first few, with when they happened
 
   void Problem(const std::string& what) {
-    if (first_problem.empty()) first_problem = what;
+    if (problems.size() < 5) {
+      char when[32];
+      std::snprintf(when, sizeof when, "at %.1f s: ", Seconds(start, Clock::now()));
+      problems.push_back(when + what);
+    }
   }
 };
 
@@ -94,6 +103,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   using Stream = beast::ssl_stream<beast::tcp_stream>;
+  static constexpr int kMaxConsecutiveErrors = 5;
 
   void Next() {
     if (left_ == 0) return Close();
@@ -104,6 +114,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return Close();
     }
     --left_;
+    sent_at_ = Clock::now();
     request_.body() = std::move(body);
     request_.prepare_payload();
     if (stream_) return Write();
@@ -147,6 +158,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnRead(beast::error_code ec) {
     if (ec) return Fail("read", ec);
+    stats_.latencies_ms.push_back(Seconds(sent_at_, Clock::now()) * 1000);
+    consecutive_errors_ = 0;
     const http::response<http::string_body>& response = parser_->get();
     if (response.result_int() == 200) {
       ++stats_.bundles_ok;
@@ -183,12 +196,18 @@ class Session : public std::enable_shared_from_this<Session> {
     }
   }
 
+  // The Bundle in flight is lost; the next one goes on a new connection, unless this connection
+  // keeps failing.
   void Fail(const char* what, beast::error_code ec) {
     ++stats_.errors;
-    stats_.unsent += left_ + 1;
-    left_ = 0;
     stats_.Problem(std::string(what) + ": " + ec.message());
     Close();
+    if (++consecutive_errors_ >= kMaxConsecutiveErrors) {
+      stats_.unsent += left_;
+      left_ = 0;
+      return;
+    }
+    Next();
   }
 
   void Close() {
@@ -206,6 +225,8 @@ class Session : public std::enable_shared_from_this<Session> {
   LineReader reader_;
   uint64_t left_;
   Stats& stats_;
+  Clock::time_point sent_at_;
+  int consecutive_errors_ = 0;
   std::optional<Stream> stream_;
   SSL_SESSION* tls_session_ = nullptr;
   http::request<http::string_body> request_;
@@ -249,6 +270,7 @@ Status Run(Flags& flags) {
     }
   }
   const Clock::time_point t0 = Clock::now();
+  stats.start = t0;
   io.run();
   const double seconds = Seconds(t0, Clock::now());
 
@@ -265,10 +287,12 @@ Status Run(Flags& flags) {
   j["seconds"] = seconds;
   j["bundles_per_s"] = static_cast<double>(stats.bundles_ok) / seconds;
   j["resources_per_s"] = static_cast<double>(stats.entries_ok) / seconds;
+  const Percentiles latency = Summarize(std::move(stats.latencies_ms));
+  j["latency_ms_p50"] = latency.p50;
+  j["latency_ms_p99"] = latency.p99;
+  j["latency_ms_max"] = latency.max;
   std::printf("%s\n", j.dump().c_str());
-  if (!stats.first_problem.empty()) {
-    std::fprintf(stderr, "fhir_load: first problem: %s\n", stats.first_problem.c_str());
-  }
+  for (const std::string& p : stats.problems) std::fprintf(stderr, "fhir_load: %s\n", p.c_str());
   if (stats.bundles_ok != count || stats.entries_failed != 0) {
     return DataLossError(std::to_string(count - stats.bundles_ok) + " of " + std::to_string(count) +
                          " Bundles not answered 200, " + std::to_string(stats.entries_failed) +

@@ -1,6 +1,7 @@
 // Helpers of the ingest benchmark's tools (see ingest_util.h).
 #include "bench/ingest_util.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -84,6 +85,13 @@ Result<LineReader> LineReader::Open(const std::string& path, uint64_t offset) {
 }
 
 bool LineReader::Next(std::string& line) { return static_cast<bool>(std::getline(in_, line)); }
+
+Percentiles Summarize(std::vector<double> values) {
+  if (values.empty()) return {};
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return {values[n / 2], values[std::min(n - 1, n * 99 / 100)], values.back()};
+}
 
 uint64_t PeakRssKib(long pid) {
   const std::string path = "/proc/" + std::to_string(pid) + "/status";

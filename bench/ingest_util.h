@@ -58,6 +58,14 @@ class LineReader {
   std::ifstream in_;
 };
 
+struct Percentiles {
+  double p50 = 0;
+  double p99 = 0;
+  double max = 0;
+};
+// Median, 99th percentile and largest of `values` (zeros when empty).
+Percentiles Summarize(std::vector<double> values);
+
 // VmHWM (peak resident set) of process `pid` in KiB from /proc/<pid>/status; 0 if unreadable.
 uint64_t PeakRssKib(long pid);
 

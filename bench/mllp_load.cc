@@ -6,12 +6,14 @@
 // 0x0B ... 0x1C 0x0D. The messages are split into one contiguous slice per connection (a
 // patient's ADT^A04 goes before its ORU^R01s, on the same connection but at slice edges); every
 // connection waits for the ACK of a message before it sends the next, and every ACK must say
-// MSA-1 AA. One thread drives every connection (Boost.Asio), each step under the timeout.
-// Prints one JSON line: messages sent, acks_aa, acks_other (AE/AR/unreadable), errors
-// (connections lost or timed out), unsent, resources (the FHIR resources the accepted messages
-// map to: 2 for an ADT (Patient, Encounter), 2 + OBX count for an ORU (Patient, Observations,
-// DiagnosticReport)), seconds, messages_per_s, resources_per_s. Exit status 1 unless every
-// message was answered AA.
+// MSA-1 AA. One thread drives every connection (Boost.Asio), each step under the timeout. A
+// connection that fails or times out is opened again (the message in flight is lost); one that
+// fails 5 times in a row gives up its slice (unsent).
+// Prints one JSON line: messages answered, acks_aa, acks_other (AE/AR/unreadable), errors,
+// lost, unsent, resources (the FHIR resources the accepted messages map to: 2 for an ADT
+// (Patient, Encounter), 2 + OBX count for an ORU (Patient, Observations, DiagnosticReport)),
+// seconds, messages_per_s, resources_per_s, latency_ms_p50/p99/max (send to ACK); the first
+// problems go to stderr with their time. Exit status 1 unless every message was answered AA.
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -41,11 +43,18 @@ struct Stats {
   uint64_t acks_other = 0;
   uint64_t errors = 0;
   uint64_t unsent = 0;
+  uint64_t lost = 0;  // sent, connection lost before the ACK
   uint64_t resources = 0;
-  std::string first_problem;
+  std::vector<double> latencies_ms;  // per acknowledged message
+  Clock::time_point start = Clock::now();
+  std::vector<std::string> problems;  // the first few, with when they happened
 
   void Problem(const std::string& what) {
-    if (first_problem.empty()) first_problem = what;
+    if (problems.size() < 5) {
+      char when[32];
+      std::snprintf(when, sizeof when, "at %.1f s: ", Seconds(start, Clock::now()));
+      problems.push_back(when + what);
+    }
   }
 };
 
@@ -79,14 +88,18 @@ class Session : public std::enable_shared_from_this<Session> {
         timeout_(timeout),
         stats_(stats) {}
 
-  void Start() {
+  void Start() { Connect(); }
+
+ private:
+  static constexpr int kMaxConsecutiveErrors = 5;
+
+  void Connect() {
     if (left_ == 0) return;
     stream_.expires_after(timeout_);
     stream_.async_connect(
         endpoint_, [self = shared_from_this()](beast::error_code ec) { self->OnConnect(ec); });
   }
 
- private:
   void OnConnect(beast::error_code ec) {
     if (ec) return Fail("connect", ec);
     stream_.socket().set_option(tcp::no_delay(true), ec);
@@ -101,6 +114,7 @@ class Session : public std::enable_shared_from_this<Session> {
       return Close();
     }
     --left_;
+    sent_at_ = Clock::now();
     frame_.assign(1, '\x0b').append(message_).append("\x1c\r");
     stream_.expires_after(timeout_);
     net::async_write(
@@ -117,6 +131,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnRead(beast::error_code ec, size_t n) {
     if (ec) return Fail("read", ec);
+    stats_.latencies_ms.push_back(Seconds(sent_at_, Clock::now()) * 1000);
+    consecutive_errors_ = 0;
     const std::string_view ack(in_.data(), n);
     ++stats_.sent;
     if (AckCode(ack) == "AA") {
@@ -132,12 +148,20 @@ class Session : public std::enable_shared_from_this<Session> {
     SendNext();
   }
 
+  // The message in flight is lost (a failed connect loses none); the next one goes on a new
+  // connection, unless this connection keeps failing.
   void Fail(const char* what, beast::error_code ec) {
     ++stats_.errors;
-    stats_.unsent += left_ + (std::string_view(what) == "connect" ? 0 : 1);
-    left_ = 0;
+    if (std::string_view(what) != "connect") ++stats_.lost;
     stats_.Problem(std::string(what) + ": " + ec.message());
     Close();
+    in_.clear();
+    if (++consecutive_errors_ >= kMaxConsecutiveErrors) {
+      stats_.unsent += left_;
+      left_ = 0;
+      return;
+    }
+    Connect();
   }
 
   void Close() {
@@ -152,6 +176,8 @@ class Session : public std::enable_shared_from_this<Session> {
   uint64_t left_;
   const std::chrono::milliseconds timeout_;
   Stats& stats_;
+  Clock::time_point sent_at_;
+  int consecutive_errors_ = 0;
   std::string message_;
   std::string frame_;
   std::string in_;
@@ -185,6 +211,7 @@ Status Run(Flags& flags) {
         ->Start();
   }
   const Clock::time_point t0 = Clock::now();
+  stats.start = t0;
   io.run();
   const double seconds = Seconds(t0, Clock::now());
 
@@ -195,14 +222,17 @@ Status Run(Flags& flags) {
   j["acks_other"] = stats.acks_other;
   j["errors"] = stats.errors;
   j["unsent"] = stats.unsent;
+  j["lost"] = stats.lost;
   j["resources"] = stats.resources;
   j["seconds"] = seconds;
   j["messages_per_s"] = static_cast<double>(stats.acks_aa) / seconds;
   j["resources_per_s"] = static_cast<double>(stats.resources) / seconds;
+  const Percentiles latency = Summarize(std::move(stats.latencies_ms));
+  j["latency_ms_p50"] = latency.p50;
+  j["latency_ms_p99"] = latency.p99;
+  j["latency_ms_max"] = latency.max;
   std::printf("%s\n", j.dump().c_str());
-  if (!stats.first_problem.empty()) {
-    std::fprintf(stderr, "mllp_load: first problem: %s\n", stats.first_problem.c_str());
-  }
+  for (const std::string& p : stats.problems) std::fprintf(stderr, "mllp_load: %s\n", p.c_str());
   if (stats.acks_aa != count) {
     return DataLossError(std::to_string(count - stats.acks_aa) + " of " + std::to_string(count) +
                          " messages not acknowledged AA");

@@ -259,14 +259,25 @@ edsd_stop() {
   wait "$edsd_pid" 2>/dev/null || true
   edsd_pid=
 }
-# edsd_finish SIDE UNIT COUNT SECONDS RESOURCES FAILURES: stop, measure, record, delete.
+# edsd_finish SIDE UNIT COUNT SECONDS RESOURCES FAILURES NOTE: stop, measure, record, delete
+# (the daemon's log is kept in WORKDIR when something failed).
 edsd_finish() {
-  local rss disk
+  local rss disk log
   rss=$(edsd_rss_mib)
   edsd_stop
   disk=$(du_bytes "$eds_dir/data")
   record "$1" "$2" "$3" "$4" "$5" "$rss" "$disk" "$6" "${7:-}"
+  if (($6 > 0)); then
+    log=$work/edsd-$(tr ' ' '-' <<<"$1")-run$run.log
+    cp "$eds_dir/edsd.log" "$log"
+    echo "$0: $1: $6 failures; edsd's log kept in $log" >&2
+  fi
   rm -rf "$eds_dir"
+}
+# latency JSON_LINE: the per-request latency note of a driver's result.
+latency() {
+  printf 'latency ms p50 %.1f p99 %.1f max %.1f' "$(field "$1" latency_ms_p50)" \
+    "$(field "$1" latency_ms_p99)" "$(field "$1" latency_ms_max)"
 }
 
 eds_import() {
@@ -293,8 +304,9 @@ eds_fhir() {
     echo "$0: fhir_load reported failures" >&2
   edsd_finish "edsd FHIR x$fhir_connections" bundles "$(field "$out" bundles)" \
     "$(field "$out" seconds)" "$(field "$out" entries_ok)" \
-    "$(($(field "$out" bundles_failed) + $(field "$out" entries_failed) + $(field "$out" unsent)))" \
-    "TLS handshakes $(field "$out" tls_handshakes), resumed $(field "$out" tls_resumed)"
+    "$(($(field "$out" bundles_failed) + $(field "$out" entries_failed) + $(field "$out" errors) + \
+      $(field "$out" unsent)))" \
+    "$(latency "$out"), TLS handshakes $(field "$out" tls_handshakes), resumed $(field "$out" tls_resumed)"
 }
 
 # eds_mllp CONNECTIONS
@@ -305,8 +317,8 @@ eds_mllp() {
     --count "$messages" --connections "$1") || echo "$0: mllp_load reported failures" >&2
   edsd_finish "edsd MLLP x$1" messages "$(field "$out" acks_aa)" "$(field "$out" seconds)" \
     "$(field "$out" resources)" \
-    "$(($(field "$out" acks_other) + $(field "$out" errors) + $(field "$out" unsent)))" \
-    "ACKs not AA: $(field "$out" acks_other)"
+    "$(($(field "$out" acks_other) + $(field "$out" lost) + $(field "$out" unsent)))" \
+    "$(latency "$out"), ACKs not AA $(field "$out" acks_other), connection errors $(field "$out" errors)"
 }
 
 have_import=1
