@@ -91,7 +91,9 @@ Result<ChunkResult> BulkIngest::IngestChunk(std::string_view chunk, const Import
     if (*held) {
       ++result.duplicates;
     } else {
-      records[kept++] = std::move(r);
+      // Never onto itself: a self-moved string is left empty.
+      if (&records[kept] != &r) records[kept] = std::move(r);
+      ++kept;
     }
   }
   records.resize(kept);
