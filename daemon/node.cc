@@ -262,6 +262,8 @@ void Node::Impl::Shutdown() {
   if (!store) return;
   systemd.NotifyStopping().IgnoreError();
   Announce(systemd, "stopping");
+  // A running import ends after the chunk it is storing, before the slower stops below.
+  if (control) control->EndStreams();
   // Stop accepting first; each Stop() lets requests in flight finish before returning.
   // CivetWeb notices a stop only at its next 2 s listener poll: stop both servers at once so
   // their waits overlap instead of adding up.
