@@ -125,6 +125,18 @@ class ProgressLine {
  public:
   ProgressLine(std::string name, uint64_t file_size)
       : name_(std::move(name)), file_size_(file_size), tty_(::isatty(STDERR_FILENO) == 1) {}
+  ~ProgressLine() {
+    if (open_line_) std::fputs("\n", stderr);  // an import that failed midway
+  }
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
+
+  // A line of its own on stderr, below the progress line.
+  void Note(const std::string& text) {
+    if (open_line_) std::fputs("\n", stderr);
+    open_line_ = false;
+    std::fprintf(stderr, "%s\n", text.c_str());
+  }
 
   void Update(uint64_t file_bytes_read, uint64_t resources, bool last = false) {
     const auto now = Clock::now();
@@ -155,6 +167,7 @@ class ProgressLine {
       if (text.size() < last_width_) text.append(last_width_ - text.size(), ' ');
       last_width_ = width;
       std::fprintf(stderr, "\r%s%s", text.c_str(), last ? "\n" : "");
+      open_line_ = !last;
     } else {
       std::fprintf(stderr, "%s\n", text.c_str());
     }
@@ -170,6 +183,7 @@ class ProgressLine {
   Clock::time_point shown_;
   uint64_t start_bytes_ = 0;
   size_t last_width_ = 0;
+  bool open_line_ = false;  // a line on the terminal without its '\n' yet
 };
 
 // The report: one TSV row per rejected line, written as the answers come (an interrupted run
@@ -229,7 +243,7 @@ class FileImport {
     }
     // The last line, when the file does not end with '\n'.
     if (oversize_) {
-      Status s = Oversize("");
+      Status s = Oversize();
       if (!s.ok()) return s;
     } else if (!partial_.empty()) {
       Status s = Line(partial_);
@@ -277,7 +291,7 @@ class FileImport {
       }
       data.remove_prefix(seg);
       if (nl == std::string_view::npos) break;
-      Status s = oversize_ ? Oversize("\n") : Line(partial_);
+      Status s = oversize_ ? Oversize() : Line(partial_);
       if (!s.ok()) return s;
       oversize_ = false;
       partial_.clear();
@@ -285,14 +299,15 @@ class FileImport {
     return OkStatus();
   }
 
-  // A line too long to send: rejected here, an empty line in its place.
-  Status Oversize(std::string_view placeholder) {
+  // A line too long to send: rejected here, an empty line in its place (also for a last line
+  // without '\n', so that the daemon counts it).
+  Status Oversize() {
     ++local_rejected_;
     if (line_ >= from_.line) {
       ++outcome_.run.rejected;
       report_.Add(outcome_.path, line_, "line longer than 8 MiB (not sent)", "");
     }
-    return Line(placeholder);
+    return Line("\n");
   }
 
   // One line (with its '\n', but for the file's last): skipped when the daemon has it, else added
@@ -311,7 +326,7 @@ class FileImport {
     }
     if (from_.offset > 0 && !outcome_.resumed_at_line) {
       outcome_.resumed_at_line = from_.line;
-      std::fprintf(stderr, "resuming %s at line %" PRIu64 "\n", outcome_.path.c_str(), from_.line);
+      progress_.Note("resuming " + outcome_.path + " at line " + std::to_string(from_.line));
     }
     offset_ += text.size();
     if (!chunk_.empty() && chunk_.size() + text.size() > chunk_bytes_) {

@@ -311,11 +311,42 @@ TEST_F(ImportTest, BadLinesAreRejectedWithTheirLineNumbersAndTheOthersStored) {
   EXPECT_EQ(rows[4][1], "Patient.birthDate") << rows[4][0];
   EXPECT_EQ(rows[6][1], "Observation.id") << rows[6][0];
   EXPECT_NE(rows[9][0].find("longer than 8 MiB"), std::string::npos) << rows[9][0];
+
+  // Again: complete, nothing sent or reported, but the file had rejections (exit code 1).
+  auto again = Edsctl({"import", "--report", dir_.Sub("again.tsv"), file});
+  EXPECT_EQ(again.exit_code, 1) << again.output.substr(0, 2000);
+  EXPECT_NE(again.output.find(file + ": already imported (stored 4, duplicates 0, rejected 5)"),
+            std::string::npos)
+      << again.output.substr(0, 2000);
+  EXPECT_EQ(ReadFileOrDie(dir_.Sub("again.tsv")), "file\tline\treason\texpression\n");
+
+  // A last line over 8 MiB without its '\n': rejected once, and the import is complete.
+  const std::string tail = dir_.Sub("tail.ndjson");
+  std::ofstream(tail, std::ios::binary)
+      << R"({"resourceType":"Patient","id":"tail-1","gender":"female"})"
+      << "\n"
+      << R"({"resourceType":"Patient","id":"tail-2","text":{"status":"generated","div":")"
+      << std::string(9 << 20, 'y') << R"("}})";
+  auto first_tail = Edsctl({"--json", "import", "--report", dir_.Sub("tail.tsv"), tail});
+  EXPECT_EQ(first_tail.exit_code, 1) << first_tail.output.substr(0, 2000);
+  summary = Summary(first_tail);
+  ASSERT_TRUE(summary.is_object()) << first_tail.output.substr(0, 2000);
+  EXPECT_EQ(summary["stored"], 1);
+  EXPECT_EQ(summary["rejected"], 1);
+  EXPECT_NE(ReadFileOrDie(dir_.Sub("tail.tsv")).find(tail + "\t2\tline longer than 8 MiB"),
+            std::string::npos);
+  auto again_tail = Edsctl({"import", "--report", dir_.Sub("tail-again.tsv"), tail});
+  EXPECT_EQ(again_tail.exit_code, 1) << again_tail.output.substr(0, 2000);
+  EXPECT_NE(
+      again_tail.output.find(tail + ": already imported (stored 1, duplicates 0, rejected 1)"),
+      std::string::npos)
+      << again_tail.output.substr(0, 2000);
+  EXPECT_EQ(ReadFileOrDie(dir_.Sub("tail-again.tsv")), "file\tline\treason\texpression\n");
   StopDaemon();
   const auto stored = StoredResources();
   std::set<std::string> types;
   for (const auto& [key, n] : stored) types.insert(key.substr(0, key.find('/')));
-  EXPECT_EQ(stored.size(), 4u);
+  EXPECT_EQ(stored.size(), 5u);
   EXPECT_EQ(types, (std::set<std::string>{"Condition", "Observation", "Patient"}));
 }
 
