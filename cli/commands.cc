@@ -12,13 +12,14 @@
 #include "storage/store.h"
 
 namespace eds::cli {
-namespace {
 
 std::string SocketPath(const GlobalOptions& options) {
   if (!options.socket_path.empty()) return options.socket_path;
   auto config = daemon::LoadConfig(options.config_path);
   return config.ok() ? config->control.socket : daemon::ControlConfig().socket;
 }
+
+namespace {
 
 std::string Human(uint64_t bytes) {
   char buf[32];

@@ -13,11 +13,18 @@ struct GlobalOptions {
   bool json = false;        // print the daemon's JSON answer as is
 };
 
+// The control socket: --socket, else control.socket of the config.
+std::string SocketPath(const GlobalOptions& options);
+
 int RunOnline(const GlobalOptions& options, const std::string& command,
               const std::vector<std::string>& args);
 int RunRestore(const GlobalOptions& options, const std::vector<std::string>& args);
 int RunToken(const GlobalOptions& options, const std::vector<std::string>& args);
 int RunPatientCommand(const GlobalOptions& options, const std::string& command,
                       const std::vector<std::string>& args);
+// edsctl import [--report FILE] [--chunk-bytes N] FILE...: 0 when every line was stored or a
+// duplicate, 1 when some were rejected, 2 for a usage error, 3 when the daemon is unreachable
+// or refused, or a file cannot be read.
+int RunImport(const GlobalOptions& options, const std::vector<std::string>& args);
 
 }  // namespace eds::cli

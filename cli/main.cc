@@ -19,6 +19,9 @@ void Usage() {
       "  token list | token revoke NAME\n"
       "  objection add|remove SYSTEM|VALUE, objection list   the patient's right to object\n"
       "  erase SYSTEM|VALUE             crypto-shred one patient (live store and backups)\n"
+      "  import [--report FILE] [--chunk-bytes N] FILE...\n"
+      "                                 FHIR Bulk NDJSON (.ndjson, .gz, .zst) into edsd; "
+      "resumable\n"
       "commands (edsd stopped):\n"
       "  restore BACKUP_DIR             replace the data dir with a backup (old dir kept)\n",
       stderr);
@@ -52,6 +55,7 @@ int main(int argc, char** argv) {
     return eds::cli::RunOnline(options, command, args);
   }
   if (command == "restore") return eds::cli::RunRestore(options, args);
+  if (command == "import") return eds::cli::RunImport(options, args);
   if (command == "token") return eds::cli::RunToken(options, args);
   if (command == "objection" || command == "erase") {
     return eds::cli::RunPatientCommand(options, command, args);

@@ -1,5 +1,6 @@
 #include "daemon/control_commands.h"
 
+#include "daemon/control_import.h"
 #include "daemon/master_key.h"
 #include "daemon/version.h"
 
@@ -59,6 +60,9 @@ nlohmann::json HandleControlRequest(ControlContext& ctx, const nlohmann::json& r
   if (cmd == "ping") return {{"ok", true}};
   if (cmd == "status") return StatusJson(ctx);
   if (cmd == "verify") return Verify(ctx, ev);
+  if (cmd == "import-status") return ImportStatus(ctx, request);
+  if (cmd == "import")
+    return {{"ok", false}, {"error", "import streams on a connection of its own"}};
   if (cmd == "backup") {
     const std::string dir = request.value("dir", "");
     auto path = ctx.store.Backup(dir, ev);

@@ -1,5 +1,6 @@
 // The commands edsctl sends over the control socket (docs/formats/control.md): ping, status,
-// backup, verify, rotate-key. Each one that acts is audited with the caller's uid.
+// backup, verify, rotate-key, tokens, objections, erase, import-status (the streaming import is
+// in control_import.h). Each one that acts is audited with the caller's uid.
 #pragma once
 
 #include <chrono>
@@ -8,6 +9,7 @@
 
 #include "daemon/config.h"
 #include "daemon/control_server.h"
+#include "ingest/bulk_ingest.h"
 #include "ingest/fhir_tokens.h"
 #include "ingest/objection_register.h"
 #include "storage/store.h"
@@ -21,6 +23,7 @@ struct ControlContext {
   ingest::FhirTokens* tokens = nullptr;                  // must outlive the call
   const ingest::Pseudonymizer* pseudonymizer = nullptr;  // must outlive the call
   ingest::ObjectionRegister* objections = nullptr;       // must outlive the call
+  ingest::BulkIngest* bulk = nullptr;                    // must outlive the call
 };
 
 // Always answers {"ok": true, ...} or {"ok": false, "error": "..."}.

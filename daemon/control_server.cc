@@ -1,10 +1,12 @@
 #include "daemon/control_server.h"
 
+#include <fcntl.h>
 #include <grp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio.hpp>
 #include <cstdio>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "common/log.h"
+#include "common/mutex.h"
 
 namespace eds::daemon {
 
@@ -37,13 +40,93 @@ std::vector<long> ProcessGroups(pid_t pid) {
   return groups;
 }
 
+// The threads of the streaming commands: at most `max` at once; Stop() wakes them through a
+// pipe every stream polls beside its socket, and joins them.
+class StreamThreads {
+ public:
+  StreamThreads() {
+    if (::pipe2(wake_, O_CLOEXEC | O_NONBLOCK) != 0) wake_[0] = wake_[1] = -1;
+  }
+  ~StreamThreads() {
+    Stop();
+    for (int fd : wake_) {
+      if (fd >= 0) ::close(fd);
+    }
+  }
+  StreamThreads(const StreamThreads&) = delete;
+  StreamThreads& operator=(const StreamThreads&) = delete;
+
+  void set_max(int max) { max_ = std::max(1, max); }
+
+  enum class Started { kYes, kTooMany, kStopping };
+
+  // Serves the connection `fd` (with `buffered` bytes already read) on a new thread; when too
+  // many run or the server stops, does not, and the caller keeps `fd`.
+  Started Start(int fd, std::string buffered, std::function<void(ControlStream&)> serve) {
+    MutexLock lock(mu_);
+    if (stopping_) return Started::kStopping;
+    // Threads that ended are joined here (they are done: the join does not wait).
+    auto ended = std::partition(entries_.begin(), entries_.end(),
+                                [](const Entry& e) { return !e.done->load(); });
+    for (auto it = ended; it != entries_.end(); ++it) it->thread.join();
+    entries_.erase(ended, entries_.end());
+    if (static_cast<int>(entries_.size()) >= max_) return Started::kTooMany;
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    std::thread thread([fd, buffered = std::move(buffered), serve = std::move(serve), done,
+                        wake = wake_[0]]() mutable {
+      ControlStream stream(fd, std::move(buffered), wake);
+      try {
+        serve(stream);
+      } catch (const std::exception& e) {
+        LogError("control socket: a stream failed", {{"EDS_ERROR", e.what()}});
+      }
+      // Done before the connection closes: a client that saw it close may start another.
+      done->store(true);
+    });
+    entries_.push_back({std::move(thread), std::move(done)});
+    return Started::kYes;
+  }
+
+  void Stop() {
+    std::vector<Entry> entries;
+    {
+      MutexLock lock(mu_);
+      if (!stopping_ && wake_[1] >= 0) {
+        const char byte = 1;
+        if (::write(wake_[1], &byte, 1) != 1) LogWarning("control socket: cannot wake streams");
+      }
+      stopping_ = true;
+      entries.swap(entries_);
+    }
+    for (auto& e : entries) e.thread.join();
+  }
+
+ private:
+  struct Entry {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  Mutex mu_;
+  std::vector<Entry> entries_ EDS_GUARDED_BY(mu_);
+  bool stopping_ EDS_GUARDED_BY(mu_) = false;
+  int max_ = 2;
+  int wake_[2] = {-1, -1};
+};
+
+struct StreamSetup {
+  const std::vector<std::string>& commands;
+  const ControlStreamHandler& handler;  // empty: no streaming
+  StreamThreads& threads;
+};
+
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(local::socket socket, const ControlHandler& handler, uid_t owner, long group_gid,
-             int timeout_ms, std::atomic<int>& busy)
+  Connection(local::socket socket, const ControlHandler& handler, const StreamSetup& streams,
+             uid_t owner, long group_gid, int timeout_ms, std::atomic<int>& busy)
       : socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         handler_(handler),
+        streams_(streams),
         owner_(owner),
         group_gid_(group_gid),
         timeout_ms_(timeout_ms),
@@ -82,6 +165,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
       Reply({{"ok", false}, {"error", "request is not a JSON object"}});
       return;
     }
+    const auto found = request.find("cmd");
+    const std::string cmd =
+        found != request.end() && found->is_string() ? found->get<std::string>() : "";
+    if (streams_.handler && std::find(streams_.commands.begin(), streams_.commands.end(), cmd) !=
+                                streams_.commands.end()) {
+      StartStream(std::move(request), buffer_.substr(n), cmd);
+      return;
+    }
     nlohmann::json response;
     ++busy_;  // the command runs: Stop() waits for it
     try {
@@ -91,6 +182,27 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     Reply(response);
     --busy_;
+  }
+
+  // Hands the socket to a stream thread; the Asio side lets go of it first (released, not
+  // closed, so the reactor forgets it).
+  void StartStream(nlohmann::json request, std::string buffered, const std::string& cmd) {
+    boost::system::error_code ec;
+    const int fd = socket_.release(ec);
+    if (ec) return;
+    const ControlStreamHandler& handler = streams_.handler;
+    const PeerCredentials peer = peer_;
+    const auto started = streams_.threads.Start(
+        fd, std::move(buffered), [&handler, request = std::move(request), peer](ControlStream& s) {
+          handler(s, request, peer);
+        });
+    if (started != StreamThreads::Started::kYes) {
+      ControlStream stream(fd);  // closes it
+      const std::string error = started == StreamThreads::Started::kTooMany
+                                    ? "too many " + cmd + "s running"  // "too many imports running"
+                                    : "edsd is stopping";
+      stream.WriteLine({{"ok", false}, {"error", error}}, std::chrono::seconds(1)).IgnoreError();
+    }
   }
 
   void Reply(const nlohmann::json& response) {
@@ -107,6 +219,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   local::socket socket_;
   asio::steady_timer timer_;
   const ControlHandler& handler_;
+  const StreamSetup& streams_;
   uid_t owner_;
   long group_gid_;
   int timeout_ms_;
@@ -131,6 +244,9 @@ bool PeerAllowed(const PeerCredentials& peer, uid_t owner, long group_gid) {
 struct ControlServer::Impl {
   ControlServerOptions options;
   ControlHandler handler;
+  ControlStreamHandler stream_handler;
+  StreamThreads stream_threads;
+  std::unique_ptr<StreamSetup> streams;
   asio::io_context io;
   local::acceptor acceptor{io};
   std::vector<std::thread> threads;
@@ -141,7 +257,7 @@ struct ControlServer::Impl {
   void Accept() {
     acceptor.async_accept([this](const boost::system::error_code& ec, local::socket socket) {
       if (ec) return;  // acceptor closed
-      std::make_shared<Connection>(std::move(socket), handler, ::geteuid(), group_gid,
+      std::make_shared<Connection>(std::move(socket), handler, *streams, ::geteuid(), group_gid,
                                    options.read_timeout_ms, busy)
           ->Start();
       Accept();
@@ -152,10 +268,15 @@ struct ControlServer::Impl {
 ControlServer::ControlServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Result<std::unique_ptr<ControlServer>> ControlServer::Start(const ControlServerOptions& options,
-                                                            ControlHandler handler) {
+                                                            ControlHandler handler,
+                                                            ControlStreamHandler stream_handler) {
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->handler = std::move(handler);
+  impl->stream_handler = std::move(stream_handler);
+  impl->stream_threads.set_max(options.max_streams);
+  impl->streams = std::make_unique<StreamSetup>(
+      StreamSetup{impl->options.stream_commands, impl->stream_handler, impl->stream_threads});
   if (!options.group.empty()) {
     const group* g = ::getgrnam(options.group.c_str());
     if (g == nullptr)
@@ -194,6 +315,10 @@ Result<std::unique_ptr<ControlServer>> ControlServer::Start(const ControlServerO
 
 ControlServer::~ControlServer() { Stop(); }
 
+void ControlServer::EndStreams() {
+  if (impl_) impl_->stream_threads.Stop();
+}
+
 void ControlServer::Stop() {
   if (!impl_ || impl_->stopped) return;
   impl_->stopped = true;
@@ -201,8 +326,10 @@ void ControlServer::Stop() {
     boost::system::error_code ignored;
     impl->acceptor.close(ignored);
   });
-  // Running commands finish and reply; idle connections are dropped.
+  // Running commands finish and reply; idle connections are dropped; each stream finishes its
+  // current step (an import: the chunk being stored) and closes.
   while (impl_->busy.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  impl_->stream_threads.Stop();
   impl_->io.stop();
   for (auto& t : impl_->threads) t.join();
   ::unlink(impl_->options.socket_path.c_str());

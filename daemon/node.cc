@@ -10,11 +10,13 @@
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "daemon/control_commands.h"
+#include "daemon/control_import.h"
 #include "daemon/control_server.h"
 #include "daemon/journald_log.h"
 #include "daemon/master_key.h"
 #include "daemon/systemd.h"
 #include "daemon/version.h"
+#include "ingest/bulk_ingest.h"
 #include "ingest/fhir_ingest.h"
 #include "ingest/fhir_tokens.h"
 #include "ingest/hl7_ingest.h"
@@ -39,12 +41,17 @@ struct Node::Impl {
   std::unique_ptr<ingest::MllpListener> mllp;
   std::unique_ptr<ingest::FhirTokens> tokens;
   std::unique_ptr<ingest::ObjectionRegister> objections;
+  std::unique_ptr<ingest::BulkIngest> bulk;
   std::unique_ptr<ingest::FhirIngest> fhir;
   std::unique_ptr<webadmin::AdminServer> fhir_server;
   std::unique_ptr<ControlServer> control;
   std::unique_ptr<webadmin::AdminServer> admin;
 
   nlohmann::json Health() const;
+  ControlContext Context() {
+    return {*store,           config.storage, started, tokens.get(), pseudonymizer.get(),
+            objections.get(), bulk.get()};
+  }
   webadmin::HttpResponse ServeFhir(const webadmin::HttpRequest& request);
   void Reload();
   void Shutdown();
@@ -160,6 +167,7 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
   }
   EDS_ASSIGN_OR_RETURN(impl->objections,
                        ingest::ObjectionRegister::Load(*impl->store, *impl->pseudonymizer));
+  impl->bulk = std::make_unique<ingest::BulkIngest>(*impl->store, *impl->pseudonymizer);
 
   Announce(impl->systemd, "starting the control socket");
   std::error_code ec;
@@ -169,12 +177,17 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
   control_options.group = c.control.group;
   Impl* raw = impl.get();
   EDS_ASSIGN_OR_RETURN(
-      impl->control, ControlServer::Start(control_options, [raw](const nlohmann::json& req,
-                                                                 const PeerCredentials& peer) {
-        ControlContext ctx{*raw->store,       raw->config.storage,      raw->started,
-                           raw->tokens.get(), raw->pseudonymizer.get(), raw->objections.get()};
-        return HandleControlRequest(ctx, req, peer);
-      }));
+      impl->control,
+      ControlServer::Start(
+          control_options,
+          [raw](const nlohmann::json& req, const PeerCredentials& peer) {
+            ControlContext ctx = raw->Context();
+            return HandleControlRequest(ctx, req, peer);
+          },
+          [raw](ControlStream& stream, const nlohmann::json& req, const PeerCredentials& peer) {
+            ControlContext ctx = raw->Context();
+            ServeImport(ctx, stream, req, peer);
+          }));
 
   if (c.mllp.enabled) {
     Announce(impl->systemd, "starting the MLLP listener");
@@ -262,6 +275,8 @@ void Node::Impl::Shutdown() {
   if (!store) return;
   systemd.NotifyStopping().IgnoreError();
   Announce(systemd, "stopping");
+  // A running import ends after the chunk it is storing, before the slower stops below.
+  if (control) control->EndStreams();
   // Stop accepting first; each Stop() lets requests in flight finish before returning.
   // CivetWeb notices a stop only at its next 2 s listener poll: stop both servers at once so
   // their waits overlap instead of adding up.

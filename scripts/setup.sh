@@ -3,13 +3,14 @@
 # machine; does nothing when everything is already installed.
 set -eu
 
-# Build: compiler and tools; libraries: RocksDB, libsodium, zstd, libsystemd, OpenSSL, Boost (Asio),
-# CivetWeb, nlohmann JSON, toml++, simdjson (benchmarks); tests: GoogleTest/GoogleMock.
+# Build: compiler and tools; libraries: RocksDB, libsodium, zstd, zlib (edsctl import of .gz),
+# libsystemd, OpenSSL, Boost (Asio), CivetWeb, nlohmann JSON, toml++, simdjson (benchmarks);
+# tests: GoogleTest/GoogleMock.
 # clang-format checks formatting; clang-14 with its runtime builds the libFuzzer targets; the zstd
 # tool unpacks benchmark data.
 PACKAGES="
   build-essential cmake ninja-build pkg-config clang-format zstd
-  librocksdb-dev libsodium-dev libzstd-dev libsystemd-dev libssl-dev
+  librocksdb-dev libsodium-dev libzstd-dev zlib1g-dev libsystemd-dev libssl-dev
   libboost-dev libcivetweb-dev nlohmann-json3-dev libtomlplusplus-dev libsimdjson-dev
   libgtest-dev libgmock-dev libglpk-dev clang-14 libclang-rt-14-dev
 "
