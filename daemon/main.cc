@@ -1,4 +1,5 @@
 // edsd: parses the command line and runs a Node; everything else lives in the daemon library.
+#include <sodium.h>
 #include <sys/prctl.h>
 
 #include <cstdio>
@@ -26,6 +27,9 @@ void Usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Every record takes a fresh nonce: libsodium's in-process generator (seeded, and reseeded
+  // after a fork, from the kernel) spares a getrandom() system call each. Before sodium_init().
+  randombytes_set_implementation(&randombytes_internal_implementation);
   std::string config_path = "/etc/eds/edsd.toml";
   bool check_only = false;
   for (int i = 1; i < argc; ++i) {

@@ -222,6 +222,8 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
     if (!c.fhir.tls_key.empty()) fhir_options.key_path = c.fhir.tls_key;
     fhir_options.num_threads = c.fhir.threads;
     fhir_options.max_request_bytes = static_cast<size_t>(c.fhir.max_request_mb) << 20;
+    // EHRs post Bundle after Bundle: a kept connection saves a TLS handshake each time.
+    fhir_options.keep_alive = true;
     EDS_ASSIGN_OR_RETURN(impl->fhir_server, webadmin::AdminServer::Start(
                                                 fhir_options, [raw] { return raw->Health(); }));
     const std::string base =

@@ -201,6 +201,12 @@ std::string Store::Impl::HashPseudonym(std::string_view patient) const {
   return KeyedHash(*index_key, "patient:" + std::string(patient), 16);
 }
 
+void Store::Impl::ForgetDurableIndexes() {
+  MutexLock lock(cache_mu);
+  durable_aliases.clear();
+  durable_buckets.clear();
+}
+
 std::string Store::Impl::BucketKey(uint32_t bucket, uint64_t patient_no) const {
   std::string b;
   PutBigEndian32(b, bucket);
@@ -222,12 +228,20 @@ Status Store::Write(const std::vector<RecordWrite>& records, const AuditEvent& e
 Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const AuditEvent& event,
                                  const std::vector<AliasWrite>& aliases) {
   std::vector<WriteOp> ops;
-  ops.reserve(2 * records.size() + aliases.size() + 2);
+  ops.reserve(3 * records.size() + aliases.size() + 2);
+  std::vector<std::pair<std::string, std::string>> new_aliases;  // hashed alias, pseudonym
+  std::unordered_set<std::string> new_buckets;
   for (const auto& a : aliases) {
     if (a.alias.empty() || a.patient.empty()) return InvalidArgumentError("empty alias");
     std::string key = HashAlias(a.alias);
+    {
+      MutexLock lock(cache_mu);
+      const auto known = durable_aliases.find(key);
+      if (known != durable_aliases.end() && known->second == a.patient) continue;
+    }
     std::string sealed = SealBlob(*alias_key, internal::AliasContext(key), a.patient);
-    ops.push_back({WriteOp::Kind::kPut, Cf::kAliases, std::move(key), std::move(sealed)});
+    ops.push_back({WriteOp::Kind::kPut, Cf::kAliases, key, std::move(sealed)});
+    new_aliases.emplace_back(std::move(key), a.patient);
   }
   std::vector<AuditEvent> events;
   std::vector<std::pair<std::string, uint64_t>> riding;
@@ -258,7 +272,14 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
     }
     if (no != 0) ops.push_back({WriteOp::Kind::kPut, Cf::kOwners, hashed_id, no_bytes});
     for (uint32_t b : r.fact_buckets) {
-      ops.push_back({WriteOp::Kind::kPut, Cf::kFactBuckets, BucketKey(b, no), ""});
+      std::string bucket_key = BucketKey(b, no);
+      {
+        MutexLock lock(cache_mu);
+        if (durable_buckets.count(bucket_key) != 0) continue;
+      }
+      if (new_buckets.insert(bucket_key).second) {
+        ops.push_back({WriteOp::Kind::kPut, Cf::kFactBuckets, std::move(bucket_key), ""});
+      }
     }
     EDS_ASSIGN_OR_RETURN(std::string envelope, codec->Encode(key, r.payload, dek));
     ops.push_back({WriteOp::Kind::kPut, Cf::kRecords, std::move(key), std::move(envelope)});
@@ -268,6 +289,14 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
   events.push_back(std::move(ev));
   EDS_RETURN_IF_ERROR(queue->Commit(std::move(ops), std::move(events)));
   MarkDurable(riding);
+  {
+    constexpr size_t kMaxCached = 1 << 18;
+    MutexLock lock(cache_mu);
+    if (durable_aliases.size() + new_aliases.size() > kMaxCached) durable_aliases.clear();
+    for (auto& [key, patient] : new_aliases) durable_aliases[std::move(key)] = std::move(patient);
+    if (durable_buckets.size() + new_buckets.size() > kMaxCached) durable_buckets.clear();
+    durable_buckets.merge(new_buckets);
+  }
   writes_since_check += records.size();
   MaybeTrainDictionary();
   return OkStatus();

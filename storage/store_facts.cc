@@ -215,6 +215,7 @@ Result<uint64_t> Store::MergePatients(std::string_view from, std::string_view in
   events.push_back(std::move(ev));
   EDS_RETURN_IF_ERROR(impl_->queue->Commit(std::move(ops), std::move(events)));
   impl_->MarkDurable(riding);
+  impl_->ForgetDurableIndexes();
   {
     MutexLock lock(impl_->key_mu);
     impl_->patient_cache.erase(hashed_from);

@@ -71,6 +71,7 @@ Result<ErasureReport> Store::ErasePatient(std::string_view patient, const AuditE
     impl_->patient_cache.erase(hashed);
     impl_->dek_cache.Erase(no);
   }
+  impl_->ForgetDurableIndexes();
   EDS_RETURN_IF_ERROR(impl_->PurgeDeleted(Cf::kRecords, internal::RecordKey(no, ""),
                                           internal::RecordKey(no + 1, "")));
   EDS_RETURN_IF_ERROR(impl_->PurgeDeleted(Cf::kFacts, internal::RecordKey(no, ""),

@@ -226,6 +226,7 @@ Result<std::unique_ptr<AdminServer>> AdminServer::Start(const AdminServerOptions
   const std::string ports = ListeningPort(options);
   const std::string threads = std::to_string(options.num_threads);
   const std::string timeout = std::to_string(options.request_timeout_ms);
+  const std::string keep_alive_timeout = std::to_string(options.keep_alive_timeout_ms);
   std::string security_headers;
   for (const DefaultHeader& h : kSecurityHeaders) {
     security_headers +=
@@ -238,8 +239,10 @@ Result<std::unique_ptr<AdminServer>> AdminServer::Start(const AdminServerOptions
       "request_timeout_ms", timeout.c_str(),
       // TLS 1.2 and later. InitSsl() applies the rest of the policy and the same floor.
       "ssl_protocol_version", "4",
-      // One request per connection: an idle keep-alive client cannot hold a bounded worker.
-      "enable_keep_alive", "no",
+      // Without keep-alive, one request per connection; with it, an idle client holds a
+      // bounded worker for keep_alive_timeout_ms at most.
+      "enable_keep_alive", options.keep_alive ? "yes" : "no",
+      "keep_alive_timeout_ms", keep_alive_timeout.c_str(),
       // Only CivetWeb's own error pages (malformed requests) use this; routes add their own.
       "additional_header", security_headers.c_str(),
       nullptr,

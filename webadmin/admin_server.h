@@ -37,6 +37,10 @@ struct AdminServerOptions {
   int request_timeout_ms = 10000;
   // Request bodies above this many bytes are refused with 413. Default 1 MiB.
   size_t max_request_bytes = 1 << 20;
+  // Keep connections open between requests (feeds that post many Bundles save a TLS handshake
+  // each); an idle connection holds a worker for at most keep_alive_timeout_ms. Default off.
+  bool keep_alive = false;
+  int keep_alive_timeout_ms = 2000;
 };
 
 // Called on a worker thread; must be thread-safe and must not throw.

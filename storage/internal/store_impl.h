@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "common/mutex.h"
@@ -63,6 +64,14 @@ struct Store::Impl {
   std::unordered_map<std::string, PendingPatient> pending EDS_GUARDED_BY(key_mu);    // by hash
   std::unordered_map<uint64_t, std::string> pending_wrapped EDS_GUARDED_BY(key_mu);  // by number
   uint64_t next_patient_no EDS_GUARDED_BY(key_mu) = 1;
+
+  // Index entries known to be durable, so repeated writes (a patient's next message) do not
+  // write them again: alias hash -> pseudonym, and fact-bucket keys. Cleared when an erasure or
+  // a merge changes aliases or buckets; dropped wholesale when they grow too big.
+  Mutex cache_mu;
+  std::unordered_map<std::string, std::string> durable_aliases EDS_GUARDED_BY(cache_mu);
+  std::unordered_set<std::string> durable_buckets EDS_GUARDED_BY(cache_mu);
+  void ForgetDurableIndexes();
 
   // Dictionary training runs once in the background when enough records exist.
   std::atomic<bool> training{false};
