@@ -60,15 +60,17 @@ json MeasureReport(const MeasureCounts& m, const Period& period, const std::set<
     stratifiers.push_back({{"id", st.id}, {"code", codes}, {"stratum", strata}});
   }
   if (!stratifiers.empty()) group["stratifier"] = std::move(stratifiers);
-  return {{"resourceType", "MeasureReport"},
-          {"id", ctx.release_id + "-" + std::to_string(index + 1)},
-          {"status", "complete"},
-          {"type", "summary"},
-          {"measure", key},
-          {"date", ctx.date},
-          {"reporter", {{"display", ctx.reporter}}},
-          {"period", {{"start", period.start}, {"end", period.end}}},
-          {"group", json::array({group})}};
+  json report = {{"resourceType", "MeasureReport"},
+                 {"id", ctx.release_id + "-" + std::to_string(index + 1)},
+                 {"status", "complete"},
+                 {"type", "summary"},
+                 {"measure", key},
+                 {"date", ctx.date},
+                 {"period", {{"start", period.start}, {"end", period.end}}},
+                 {"group", json::array({group})}};
+  // FHIR strings are never empty: a hospital without a name has no reporter.
+  if (!ctx.reporter.empty()) report["reporter"] = {{"display", ctx.reporter}};
+  return report;
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // FHIR R4 output of a release: one MeasureReport per measure (status complete, type summary,
-// the measure canonical with its version, the period, the reporter, the population count, each
-// stratifier's strata with their component values and counts), gathered in one collection
-// Bundle. A masked cell keeps its place but carries no count, only the data-absent-reason
-// extension "masked".
+// the measure canonical with its version, the period, the reporter when the hospital is named
+// (FHIR has no empty strings), the population count, each stratifier's strata with their
+// component values and counts), gathered in one collection Bundle. A masked cell keeps its place
+// but carries no count, only the data-absent-reason extension "masked".
 #pragma once
 
 #include <set>
