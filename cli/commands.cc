@@ -69,7 +69,8 @@ void PrintHuman(const std::string& command, const nlohmann::json& r) {
   }
 }
 
-// Sends `request`; prints the failure and returns nullopt unless the daemon answered ok.
+}  // namespace
+
 std::optional<nlohmann::json> Call(const GlobalOptions& options, const nlohmann::json& request) {
   auto response = daemon::ControlRequest(SocketPath(options), request);
   if (!response.ok()) {
@@ -82,8 +83,6 @@ std::optional<nlohmann::json> Call(const GlobalOptions& options, const nlohmann:
   }
   return std::move(response).value();
 }
-
-}  // namespace
 
 int RunOnline(const GlobalOptions& options, const std::string& command,
               const std::vector<std::string>& args) {

@@ -2,6 +2,8 @@
 // offline on a stopped data dir. Each returns the process exit code and prints to stdout/stderr.
 #pragma once
 
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +22,10 @@ int RunOnline(const GlobalOptions& options, const std::string& command,
               const std::vector<std::string>& args);
 int RunRestore(const GlobalOptions& options, const std::vector<std::string>& args);
 int RunToken(const GlobalOptions& options, const std::vector<std::string>& args);
+int RunRelease(const GlobalOptions& options, const std::vector<std::string>& args);
+// Sends `request` over the control socket; prints the failure and returns nullopt unless the
+// daemon answered ok.
+std::optional<nlohmann::json> Call(const GlobalOptions& options, const nlohmann::json& request);
 int RunPatientCommand(const GlobalOptions& options, const std::string& command,
                       const std::vector<std::string>& args);
 // edsctl import [--report FILE] [--chunk-bytes N] FILE...: 0 when every line was stored or a

@@ -511,7 +511,7 @@ int RunImport(const GlobalOptions& options, const std::vector<std::string>& args
       chunk_bytes = static_cast<size_t>(n);
     } else if (a == "--help" || a == "-h") {
       Usage();
-      return kExitUsage;
+      return 0;  // asked for: not a usage error
     } else if (a.rfind("--", 0) == 0) {
       std::fprintf(stderr, "edsctl import: unknown option %s\n", a.c_str());
       Usage();

@@ -22,6 +22,9 @@ void Usage() {
       "  import [--report FILE] [--chunk-bytes N] FILE...\n"
       "                                 FHIR Bulk NDJSON (.ndjson, .gz, .zst) into edsd; "
       "resumable\n"
+      "  release compute PERIOD | list | show ID [--bundle]\n"
+      "  release approve|reject ID --reviewer NAME --comment TEXT\n"
+      "                                 aggregate releases and their review\n"
       "commands (edsd stopped):\n"
       "  restore BACKUP_DIR             replace the data dir with a backup (old dir kept)\n",
       stderr);
@@ -57,6 +60,7 @@ int main(int argc, char** argv) {
   if (command == "restore") return eds::cli::RunRestore(options, args);
   if (command == "import") return eds::cli::RunImport(options, args);
   if (command == "token") return eds::cli::RunToken(options, args);
+  if (command == "release") return eds::cli::RunRelease(options, args);
   if (command == "objection" || command == "erase") {
     return eds::cli::RunPatientCommand(options, command, args);
   }

@@ -110,6 +110,10 @@ void ForEachField(C& c, Fn&& fn) {
   fn(Spec{.key = "fhir.tls_key", .is_path = true}, c.fhir.tls_key);
   fn(Spec{.key = "fhir.threads", .min = 1, .max = 64}, c.fhir.threads);
   fn(Spec{.key = "fhir.max_request_mb", .min = 1, .max = 1024}, c.fhir.max_request_mb);
+  fn(Spec{.key = "aggregate.packs_dir", .is_path = true, .may_be_empty = false},
+     c.aggregate.packs_dir);
+  fn(Spec{.key = "aggregate.k", .min = 5, .max = 1000}, c.aggregate.k);
+  fn(Spec{.key = "aggregate.reporter"}, c.aggregate.reporter);
   fn(Spec{.key = "log.level", .applies_at_runtime = true}, c.log.level);
   fn(Spec{.key = "daemon.shutdown_timeout_ms", .min = 100, .max = 60000},
      c.daemon.shutdown_timeout_ms);

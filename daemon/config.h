@@ -118,6 +118,18 @@ struct FhirConfig {
   friend bool operator==(const FhirConfig&, const FhirConfig&) = default;
 };
 
+struct AggregateConfig {
+  // Directory of the enabled measure packs: every *.json file in it. Default
+  // "/usr/share/eds/packs".
+  std::string packs_dir = "/usr/share/eds/packs";
+  // Smallest count a release may show (smaller ones are masked), 5..1000. Default 11.
+  int k = 11;
+  // The hospital's name, written as the reporter of every MeasureReport. Default "".
+  std::string reporter;
+
+  friend bool operator==(const AggregateConfig&, const AggregateConfig&) = default;
+};
+
 struct DaemonConfig {
   // Time allowed for an orderly shutdown, in milliseconds, 100..60000. Default 5000.
   int shutdown_timeout_ms = 5000;
@@ -131,6 +143,7 @@ struct Config {
   ControlConfig control;
   MllpConfig mllp;
   FhirConfig fhir;
+  AggregateConfig aggregate;
   LogConfig log;
   DaemonConfig daemon;
 

@@ -58,6 +58,7 @@ nlohmann::json HandleControlRequest(ControlContext& ctx, const nlohmann::json& r
   const std::string cmd = request.value("cmd", "");
   const storage::AuditEvent ev{"edsctl uid=" + std::to_string(peer.uid), "admin." + cmd, "", ""};
   if (cmd == "ping") return {{"ok", true}};
+  if (auto r = HandleReleaseCommand(ctx.releases, cmd, request, ev.actor)) return *r;
   if (cmd == "status") return StatusJson(ctx);
   if (cmd == "verify") return Verify(ctx, ev);
   if (cmd == "import-status") return ImportStatus(ctx, request);

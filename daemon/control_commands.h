@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "daemon/config.h"
+#include "daemon/control_release.h"
 #include "daemon/control_server.h"
 #include "ingest/bulk_ingest.h"
 #include "ingest/fhir_tokens.h"
@@ -24,6 +25,7 @@ struct ControlContext {
   const ingest::Pseudonymizer* pseudonymizer = nullptr;  // must outlive the call
   ingest::ObjectionRegister* objections = nullptr;       // must outlive the call
   ingest::BulkIngest* bulk = nullptr;                    // must outlive the call
+  ReleaseContext releases;
 };
 
 // Always answers {"ok": true, ...} or {"ok": false, "error": "..."}.

@@ -42,6 +42,8 @@ struct Node::Impl {
   std::unique_ptr<ingest::FhirTokens> tokens;
   std::unique_ptr<ingest::ObjectionRegister> objections;
   std::unique_ptr<ingest::BulkIngest> bulk;
+  std::vector<aggregate::MeasurePack> packs;
+  std::unique_ptr<aggregate::ReleaseBook> releases;
   std::unique_ptr<ingest::FhirIngest> fhir;
   std::unique_ptr<webadmin::AdminServer> fhir_server;
   std::unique_ptr<ControlServer> control;
@@ -49,8 +51,13 @@ struct Node::Impl {
 
   nlohmann::json Health() const;
   ControlContext Context() {
+    ReleaseContext r{releases.get(),
+                     &packs,
+                     objections.get(),
+                     store.get(),
+                     {static_cast<uint64_t>(config.aggregate.k), config.aggregate.reporter}};
     return {*store,           config.storage, started, tokens.get(), pseudonymizer.get(),
-            objections.get(), bulk.get()};
+            objections.get(), bulk.get(),     r};
   }
   webadmin::HttpResponse ServeFhir(const webadmin::HttpRequest& request);
   void Reload();
@@ -168,6 +175,8 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
   EDS_ASSIGN_OR_RETURN(impl->objections,
                        ingest::ObjectionRegister::Load(*impl->store, *impl->pseudonymizer));
   impl->bulk = std::make_unique<ingest::BulkIngest>(*impl->store, *impl->pseudonymizer);
+  impl->packs = LoadPacks(c.aggregate.packs_dir);
+  impl->releases = std::make_unique<aggregate::ReleaseBook>(*impl->store, SystemClock::Get());
 
   Announce(impl->systemd, "starting the control socket");
   std::error_code ec;

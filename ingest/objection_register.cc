@@ -90,6 +90,15 @@ std::vector<Objection> ObjectionRegister::List() const {
   return out;
 }
 
+std::vector<std::string> ObjectionRegister::Pseudonyms() const {
+  MutexLock lock(mu_);
+  std::vector<std::string> out;
+  for (const auto& e : entries_) {
+    if (!e.pseudonym.empty()) out.push_back(e.pseudonym);
+  }
+  return out;
+}
+
 bool ObjectionRegister::IsObjecting(std::string_view pseudonym) const {
   MutexLock lock(mu_);
   for (const auto& e : entries_) {

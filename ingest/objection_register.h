@@ -30,6 +30,8 @@ class ObjectionRegister {
   Status Remove(const Identifier& id, const std::string& actor);
   std::vector<Objection> List() const;
   bool IsObjecting(std::string_view pseudonym) const;
+  // The pseudonyms of every objecting patient, for the aggregate engine to leave out.
+  std::vector<std::string> Pseudonyms() const;
 
  private:
   struct Entry {

@@ -78,7 +78,7 @@ TEST(ConfigTest, ExampleFileCommentsEveryKey) {
 
 TEST(ConfigTest, AllConfigKeysAreUniqueAndDotted) {
   std::vector<std::string> keys = AllConfigKeys();
-  EXPECT_EQ(keys.size(), 36u);
+  EXPECT_EQ(keys.size(), 39u);
   for (const std::string& key : keys) EXPECT_EQ(std::count(key.begin(), key.end(), '.'), 1) << key;
   std::sort(keys.begin(), keys.end());
   EXPECT_EQ(std::adjacent_find(keys.begin(), keys.end()), keys.end());
@@ -105,6 +105,10 @@ request_timeout_ms = 100
 [control]
 socket = "/run/x.sock"
 group = "eds-admins"
+[aggregate]
+packs_dir = "packs"
+k = 5
+reporter = "Centre hospitalier"
 [log]
 level = "debug"
 [daemon]
@@ -128,8 +132,19 @@ shutdown_timeout_ms = 60000
   EXPECT_EQ(config->admin.request_timeout_ms, 100);
   EXPECT_EQ(config->control.socket, "/run/x.sock");
   EXPECT_EQ(config->control.group, "eds-admins");
+  EXPECT_EQ(config->aggregate.packs_dir, "/etc/eds/packs");  // relative to the file
+  EXPECT_EQ(config->aggregate.k, 5);
+  EXPECT_EQ(config->aggregate.reporter, "Centre hospitalier");
   EXPECT_EQ(config->log.level, LogLevel::kDebug);
   EXPECT_EQ(config->daemon.shutdown_timeout_ms, 60000);
+}
+
+TEST(ConfigTest, DisclosureKCannotGoBelowFive) {
+  Result<Config> config = ParseConfig("[aggregate]\nk = 4\n", "e.toml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("aggregate.k"), std::string::npos)
+      << config.status().message();
+  EXPECT_TRUE(ParseConfig("[aggregate]\nk = 5\n", "e.toml").ok());
 }
 
 TEST(ConfigTest, AcceptsDottedKeysAndInlineTables) {
@@ -346,6 +361,10 @@ tls_cert = "/fc"
 tls_key = "/fk"
 threads = 2
 max_request_mb = 2
+[aggregate]
+packs_dir = "/p"
+k = 12
+reporter = "Hospital"
 [log]
 level = "error"
 [daemon]

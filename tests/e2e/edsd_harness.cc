@@ -175,6 +175,8 @@ std::string WriteTestConfig(const TempDir& dir, uint16_t port, const std::string
       << "[control]\nsocket = \"edsd.sock\"\n\n"
       << "[mllp]\nbind = \"127.0.0.1\"\nport = " << mllp << "\n\n"
       << "[fhir]\nbind = \"127.0.0.1\"\nport = " << fhir << "\n\n"
+      << "[aggregate]\npacks_dir = \"" << SourcePath("packs").string() << "\"\n"
+      << "reporter = \"Test hospital\"\n\n"
       << extra;
   return path;
 }

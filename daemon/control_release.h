@@ -1,0 +1,32 @@
+// Release commands of the control socket: release-compute, release-list, release-show,
+// release-approve and release-reject (docs/formats/control.md). Approval and rejection name the
+// reviewer and carry a comment; both, and every other transition, are audited by the book.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "aggregate/release.h"
+#include "daemon/control_server.h"
+#include "ingest/objection_register.h"
+
+namespace eds::daemon {
+
+struct ReleaseContext {
+  aggregate::ReleaseBook* book = nullptr;  // must outlive the call
+  const std::vector<aggregate::MeasurePack>* packs = nullptr;
+  ingest::ObjectionRegister* objections = nullptr;
+  storage::Store* store = nullptr;
+  aggregate::ReleaseOptions options;
+};
+
+// nullopt when `cmd` is not a release command.
+std::optional<nlohmann::json> HandleReleaseCommand(ReleaseContext& ctx, const std::string& cmd,
+                                                   const nlohmann::json& request,
+                                                   const std::string& actor);
+
+// Every *.json file of `dir` as a measure pack; a bad one is logged (naming the file, measure and
+// field) and left out, so one bad file does not stop the box.
+std::vector<aggregate::MeasurePack> LoadPacks(const std::string& dir);
+
+}  // namespace eds::daemon
