@@ -80,8 +80,11 @@ struct CellRange {
   uint64_t low = 0;
   std::optional<uint64_t> high;  // nullopt: unbounded
 };
+// With `tolerance`, a shown count may differ from the true one by that much (rounding, cell-key
+// noise), and the attacker knows it.
 Result<std::map<CellId, CellRange>> AttackerRanges(const std::map<CellId, uint64_t>& cells,
                                                    const std::set<CellId>& masked,
-                                                   const std::vector<Relation>& relations);
+                                                   const std::vector<Relation>& relations,
+                                                   uint64_t tolerance = 0);
 
 }  // namespace eds::aggregate

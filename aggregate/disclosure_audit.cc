@@ -55,7 +55,8 @@ Result<std::optional<double>> Solve(glp_prob* p, int col, int dir) {
 
 Result<std::map<CellId, CellRange>> AttackerRanges(const std::map<CellId, uint64_t>& cells,
                                                    const std::set<CellId>& masked,
-                                                   const std::vector<Relation>& relations) {
+                                                   const std::vector<Relation>& relations,
+                                                   uint64_t tolerance) {
   std::map<CellId, CellRange> out;
   if (masked.empty()) return out;
   Problem p(glp_create_prob());
@@ -66,8 +67,11 @@ Result<std::map<CellId, CellRange>> AttackerRanges(const std::map<CellId, uint64
     glp_set_col_kind(p.get(), col, GLP_IV);
     if (masked.count(c) != 0) {
       glp_set_col_bnds(p.get(), col, GLP_LO, 1.0, 0.0);  // a cell shown at all is at least 1
-    } else {
+    } else if (tolerance == 0 || n == 0) {               // zeros are shown as they are
       glp_set_col_bnds(p.get(), col, GLP_FX, static_cast<double>(n), static_cast<double>(n));
+    } else {
+      const double low = n > tolerance + 1 ? static_cast<double>(n - tolerance) : 1.0;
+      glp_set_col_bnds(p.get(), col, GLP_DB, low, static_cast<double>(n + tolerance));
     }
   }
   for (const auto& r : relations) {

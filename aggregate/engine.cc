@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/status_macros.h"
+#include "storage/key_ring.h"
 
 namespace eds::aggregate {
 namespace {
@@ -132,22 +133,41 @@ class PatientEvents {
   bool has_demographics_ = false;
 };
 
+// A contributor's fixed key: the first 4 bytes of a keyed hash of what identifies it.
+uint32_t ContributorKey(const storage::SecretKey& secret, const std::string& what) {
+  const std::string h = storage::KeyedHash(secret, "cell-key:" + what, 16);
+  uint32_t k = 0;
+  for (int i = 0; i < 4; ++i) k = (k << 8) | static_cast<uint8_t>(h[static_cast<size_t>(i)]);
+  return k;
+}
+
+std::string EventIdentity(uint64_t patient, const Fact& e) {
+  std::string id = std::to_string(patient) + "|" + std::to_string(static_cast<int>(e.type)) + "|" +
+                   std::to_string(e.day);
+  if (!e.codes.empty()) id += "|" + e.codes[0].code;
+  return id;
+}
+
 class Aggregator {
  public:
-  Aggregator(const std::vector<MeasurePack>& packs, const Period& period) : period_(period) {
+  Aggregator(const std::vector<MeasurePack>& packs, const Period& period,
+             const storage::SecretKey* secret)
+      : period_(period), secret_(secret) {
     for (const auto& pack : packs) {
       for (const auto& m : pack.measures) {
         MeasureCounts c;
         c.pack = &pack;
         c.measure = &m;
-        for (const auto& s : m.stratifiers) c.stratifiers.push_back({&s, {}});
+        for (const auto& s : m.stratifiers) c.stratifiers.push_back({&s, {}, {}});
         results_.push_back(std::move(c));
       }
     }
   }
 
-  void AddPatient(std::vector<Fact> facts) {
+  void AddPatient(uint64_t patient, std::vector<Fact> facts) {
     const PatientEvents events(std::move(facts));
+    const uint32_t patient_key =
+        secret_ != nullptr ? ContributorKey(*secret_, std::to_string(patient)) : 0;
     for (auto& r : results_) {
       const Measure& m = *r.measure;
       const int32_t first = period_.first_day + m.population.start_offset_days;
@@ -155,7 +175,14 @@ class Aggregator {
       if (m.counting == Counting::kEvents) {
         events.ForEachEvent(m, first, last, [&](const Fact& e) {
           ++r.population;
-          for (auto& s : r.stratifiers) ++s.cells[Cell(*s.stratifier, m, e)];
+          const uint32_t key =
+              secret_ != nullptr ? ContributorKey(*secret_, EventIdentity(patient, e)) : 0;
+          r.population_key += key;
+          for (auto& s : r.stratifiers) {
+            auto cell = Cell(*s.stratifier, m, e);
+            ++s.cells[cell];
+            if (secret_ != nullptr) s.keys[cell] += key;
+          }
         });
         continue;
       }
@@ -170,8 +197,12 @@ class Aggregator {
       });
       if (!counted) continue;
       ++r.population;
+      r.population_key += patient_key;
       for (size_t i = 0; i < r.stratifiers.size(); ++i) {
-        for (const auto& cell : seen_[i]) ++r.stratifiers[i].cells[cell];
+        for (const auto& cell : seen_[i]) {
+          ++r.stratifiers[i].cells[cell];
+          if (secret_ != nullptr) r.stratifiers[i].keys[cell] += patient_key;
+        }
       }
     }
   }
@@ -187,6 +218,7 @@ class Aggregator {
   }
 
   const Period& period_;
+  const storage::SecretKey* secret_;
   std::vector<MeasureCounts> results_;
   std::vector<std::set<std::vector<std::string>>> seen_;
 };
@@ -197,8 +229,9 @@ Result<std::vector<MeasureCounts>> ComputeMeasures(storage::Store& store,
                                                    const std::vector<MeasurePack>& packs,
                                                    const Period& period,
                                                    const std::set<uint64_t>& excluded,
-                                                   EngineStats* stats) {
-  Aggregator aggregator(packs, period);
+                                                   EngineStats* stats,
+                                                   const storage::SecretKey* cell_key_secret) {
+  Aggregator aggregator(packs, period, cell_key_secret);
   EngineStats local;
   uint64_t current = UINT64_MAX;
   std::vector<Fact> facts;
@@ -210,7 +243,7 @@ Result<std::vector<MeasureCounts>> ComputeMeasures(storage::Store& store,
       ++local.patients_excluded;
       return;
     }
-    aggregator.AddPatient(std::move(facts));
+    aggregator.AddPatient(current, std::move(facts));
   };
   // Only the patients with facts in the months the windows cover are read.
   int32_t first = period.first_day;

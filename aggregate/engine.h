@@ -19,12 +19,15 @@ namespace eds::aggregate {
 struct StratifierCounts {
   const Stratifier* stratifier = nullptr;
   std::map<std::vector<std::string>, uint64_t> cells;
+  // Cell keys (sum of the contributors' keys), only when a cell-key secret is given.
+  std::map<std::vector<std::string>, uint32_t> keys;
 };
 
 struct MeasureCounts {
   const MeasurePack* pack = nullptr;
   const Measure* measure = nullptr;
   uint64_t population = 0;
+  uint32_t population_key = 0;
   std::vector<StratifierCounts> stratifiers;
 };
 
@@ -35,11 +38,12 @@ struct EngineStats {
 };
 
 // `packs` must outlive the result (it points into them). `excluded` holds patient numbers
-// (Store::PatientNumber) left out of every count.
-Result<std::vector<MeasureCounts>> ComputeMeasures(storage::Store& store,
-                                                   const std::vector<MeasurePack>& packs,
-                                                   const Period& period,
-                                                   const std::set<uint64_t>& excluded,
-                                                   EngineStats* stats = nullptr);
+// (Store::PatientNumber) left out of every count. With `cell_key_secret`, each patient and
+// event gets a fixed key derived from it and every cell the sum of its contributors' keys
+// (for cell-key perturbation).
+Result<std::vector<MeasureCounts>> ComputeMeasures(
+    storage::Store& store, const std::vector<MeasurePack>& packs, const Period& period,
+    const std::set<uint64_t>& excluded, EngineStats* stats = nullptr,
+    const storage::SecretKey* cell_key_secret = nullptr);
 
 }  // namespace eds::aggregate

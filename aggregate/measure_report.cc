@@ -30,11 +30,19 @@ json Concept(std::string_view code) {
   return {{"coding", json::array({coding})}, {"text", std::string(code)}};
 }
 
+// The count a cell shows: its noisy value when there is one.
+uint64_t Shown(const std::map<CellId, uint64_t>* shown, const CellId& c, uint64_t count) {
+  if (shown == nullptr) return count;
+  const auto it = shown->find(c);
+  return it == shown->end() ? count : it->second;
+}
+
 json MeasureReport(const MeasureCounts& m, const Period& period, const std::set<CellId>& masked,
-                   const ReportContext& ctx, size_t index) {
+                   const std::map<CellId, uint64_t>* shown, const ReportContext& ctx,
+                   size_t index) {
   const std::string key = MeasureKey(*m.measure);
-  json group = {
-      {"population", json::array({Population(m.population, masked.count({key, "", {}}) != 0)})}};
+  json group = {{"population", json::array({Population(Shown(shown, {key, "", {}}, m.population),
+                                                       masked.count({key, "", {}}) != 0)})}};
   json stratifiers = json::array();
   for (const auto& s : m.stratifiers) {
     const Stratifier& st = *s.stratifier;
@@ -51,8 +59,8 @@ json MeasureReport(const MeasureCounts& m, const Period& period, const std::set<
         }
         stratum["component"] = std::move(components);
       }
-      stratum["population"] =
-          json::array({Population(count, masked.count({key, st.id, values}) != 0)});
+      stratum["population"] = json::array({Population(Shown(shown, {key, st.id, values}, count),
+                                                      masked.count({key, st.id, values}) != 0)});
       strata.push_back(std::move(stratum));
     }
     json codes = json::array();
@@ -76,10 +84,11 @@ json MeasureReport(const MeasureCounts& m, const Period& period, const std::set<
 }  // namespace
 
 std::string ReleaseBundleJson(const std::vector<MeasureCounts>& counts, const Period& period,
-                              const std::set<CellId>& masked, const ReportContext& ctx) {
+                              const std::set<CellId>& masked, const ReportContext& ctx,
+                              const std::map<CellId, uint64_t>* shown) {
   json entries = json::array();
   for (size_t i = 0; i < counts.size(); ++i) {
-    json report = MeasureReport(counts[i], period, masked, ctx, i);
+    json report = MeasureReport(counts[i], period, masked, shown, ctx, i);
     const std::string id = report["id"];
     entries.push_back({{"fullUrl", "urn:eds:release:" + ctx.release_id + ":" + id},
                        {"resource", std::move(report)}});

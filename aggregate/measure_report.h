@@ -5,6 +5,7 @@
 // but carries no count, only the data-absent-reason extension "masked".
 #pragma once
 
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -19,7 +20,9 @@ struct ReportContext {
   std::string date;      // FHIR dateTime the release was computed
 };
 
+// `shown` (may be null) replaces the count shown for the cells it holds (noise).
 std::string ReleaseBundleJson(const std::vector<MeasureCounts>& counts, const Period& period,
-                              const std::set<CellId>& masked, const ReportContext& context);
+                              const std::set<CellId>& masked, const ReportContext& context,
+                              const std::map<CellId, uint64_t>* shown = nullptr);
 
 }  // namespace eds::aggregate

@@ -44,6 +44,8 @@ json ToJson(const Release& r) {
           {"state", StateName(r.state)},
           {"bundle", r.bundle},
           {"k", r.k},
+          {"rounding_base", r.noise.rounding_base},
+          {"cell_key", r.noise.cell_key},
           {"disclosure", decisions},
           {"history", history}};
 }
@@ -61,6 +63,8 @@ Result<Release> FromJson(const std::string& text) {
     r.state = *state;
     r.bundle = j.at("bundle");
     r.k = j.at("k");
+    r.noise.rounding_base = j.value("rounding_base", uint64_t{0});
+    r.noise.cell_key = j.value("cell_key", false);
     for (const auto& d : j.at("disclosure")) {
       r.decisions.push_back({{d.at("cell").at("measure"), d.at("cell").at("stratifier"),
                               d.at("cell").at("values").get<std::vector<std::string>>()},
@@ -171,7 +175,7 @@ Result<ShownCells> CellsOfBundle(const std::string& bundle) {
 }
 
 Status CheckReleaseBytes(const std::string& bundle, const std::vector<MeasurePack>& packs,
-                         uint64_t k) {
+                         uint64_t k, uint64_t tolerance) {
   if (k < kMinimumK) return FailedPreconditionError("k is below the minimum");
   auto shown = CellsOfBundle(bundle);
   if (!shown.ok()) return FailedPreconditionError(shown.status().message());
@@ -195,7 +199,7 @@ Status CheckReleaseBytes(const std::string& bundle, const std::vector<MeasurePac
       mc.pack = &pack;
       mc.measure = &m;
       mc.population = total->second.value_or(0);
-      for (const auto& s : m.stratifiers) mc.stratifiers.push_back({&s, {}});
+      for (const auto& s : m.stratifiers) mc.stratifiers.push_back({&s, {}, {}});
       counts.push_back(std::move(mc));
     }
   }
@@ -221,7 +225,7 @@ Status CheckReleaseBytes(const std::string& bundle, const std::vector<MeasurePac
   if (measures.size() != counts.size()) {
     return FailedPreconditionError("the Bundle holds a measure the enabled packs do not define");
   }
-  auto ranges = AttackerRanges(AllCells(counts), masked, RelationsOf(counts));
+  auto ranges = AttackerRanges(AllCells(counts), masked, RelationsOf(counts), tolerance);
   if (!ranges.ok()) return FailedPreconditionError(ranges.status().message());
   for (const auto& [c, range] : *ranges) {
     if (range.high && range.low == *range.high) {
@@ -325,7 +329,13 @@ Result<Release> ReleaseBook::Compute(const std::vector<MeasurePack>& packs,
   if (packs.empty()) return FailedPreconditionError("no measure pack is enabled");
   EDS_ASSIGN_OR_RETURN(Period period, ParsePeriod(period_label));
   MutexLock lock(mu_);
-  EDS_ASSIGN_OR_RETURN(auto counts, ComputeMeasures(store_, packs, period, excluded));
+  std::optional<storage::SecretKey> cell_key_secret;
+  if (options.noise.cell_key) {
+    EDS_ASSIGN_OR_RETURN(storage::SecretKey secret, store_.Secret("cell-key"));
+    cell_key_secret.emplace(std::move(secret));
+  }
+  EDS_ASSIGN_OR_RETURN(auto counts, ComputeMeasures(store_, packs, period, excluded, nullptr,
+                                                    cell_key_secret ? &*cell_key_secret : nullptr));
   std::set<std::string> measures;
   for (const auto& m : counts) measures.insert(MeasureKey(*m.measure));
   EDS_ASSIGN_OR_RETURN(auto past, PastReleases(measures));
@@ -342,11 +352,28 @@ Result<Release> ReleaseBook::Compute(const std::vector<MeasurePack>& packs,
   r.k = options.k;
   r.decisions = std::move(disclosure.decisions);
   const std::string now = FormatRfc3339(clock_.Now());
-  r.bundle = ReleaseBundleJson(counts, period, disclosure.masked, {r.id, options.reporter, now});
+  r.noise = options.noise;
+  // Noise, when asked for, goes on the released cells only: masked ones show no count at all.
+  std::map<CellId, uint64_t> shown;
+  if (r.noise.cell_key || r.noise.rounding_base > 1) {
+    for (const auto& m : counts) {
+      const std::string key = MeasureKey(*m.measure);
+      shown[{key, "", {}}] = ShownCount(m.population, m.population_key, r.k, r.noise);
+      for (const auto& st : m.stratifiers) {
+        for (const auto& [values, count] : st.cells) {
+          const auto k = st.keys.find(values);
+          shown[{key, st.stratifier->id, values}] =
+              ShownCount(count, k == st.keys.end() ? 0 : k->second, r.k, r.noise);
+        }
+      }
+    }
+  }
+  r.bundle = ReleaseBundleJson(counts, period, disclosure.masked, {r.id, options.reporter, now},
+                               shown.empty() ? nullptr : &shown);
   r.history.push_back({ReleaseState::kComputed, now, actor, ""});
   EDS_RETURN_IF_ERROR(Save(r, "release.computed"));
   const Status check = disclosure.exposed.empty()
-                           ? CheckReleaseBytes(r.bundle, packs, r.k)
+                           ? CheckReleaseBytes(r.bundle, packs, r.k, Tolerance(r.noise))
                            : FailedPreconditionError("a masked cell cannot be protected");
   if (!check.ok()) {
     // It stays computed: it can be rejected, never approved.
@@ -378,7 +405,7 @@ Status ReleaseBook::Approve(const std::string& id, const std::vector<MeasurePack
   if (used.size() != r.packs.size()) {
     return FailedPreconditionError("a pack of release " + id + " is no longer enabled");
   }
-  EDS_RETURN_IF_ERROR(CheckReleaseBytes(r.bundle, used, r.k));
+  EDS_RETURN_IF_ERROR(CheckReleaseBytes(r.bundle, used, r.k, Tolerance(r.noise)));
   return MoveLocked(r, ReleaseState::kApproved, reviewer, comment);
 }
 

@@ -17,6 +17,7 @@
 
 #include "aggregate/disclosure.h"
 #include "aggregate/measure_report.h"
+#include "aggregate/noise.h"
 #include "common/clock.h"
 #include "common/mutex.h"
 #include "storage/store.h"
@@ -52,6 +53,7 @@ struct Release {
   std::string bundle;  // the exact bytes that will be signed
   std::vector<Decision> decisions;
   uint64_t k = kDefaultK;
+  NoiseOptions noise;
   std::vector<Transition> history;
 };
 
@@ -64,7 +66,8 @@ struct ReleaseSummary {
 
 struct ReleaseOptions {
   uint64_t k = kDefaultK;
-  std::string reporter;  // the hospital's name in MeasureReport.reporter
+  std::string reporter;     // the hospital's name in MeasureReport.reporter
+  NoiseOptions noise = {};  // off by default
 };
 
 // What a release's Bundle shows: each cell's count, or nullopt when masked.
@@ -74,8 +77,9 @@ Result<ShownCells> CellsOfBundle(const std::string& bundle);
 // The check on the exact bytes: every shown count is 0 or at least k, every cell the packs
 // define is present with its stratifiers, and no masked cell can be pinned by an exact solve.
 // Errors: kFailedPrecondition naming the first problem.
+// `tolerance`: how far a shown count may be from the true one (Tolerance() of the noise).
 Status CheckReleaseBytes(const std::string& bundle, const std::vector<MeasurePack>& packs,
-                         uint64_t k);
+                         uint64_t k, uint64_t tolerance = 0);
 
 class ReleaseBook {
  public:

@@ -114,6 +114,8 @@ void ForEachField(C& c, Fn&& fn) {
      c.aggregate.packs_dir);
   fn(Spec{.key = "aggregate.k", .min = 5, .max = 1000}, c.aggregate.k);
   fn(Spec{.key = "aggregate.reporter"}, c.aggregate.reporter);
+  fn(Spec{.key = "aggregate.rounding_base", .min = 0, .max = 1000}, c.aggregate.rounding_base);
+  fn(Spec{.key = "aggregate.cell_key_perturbation"}, c.aggregate.cell_key_perturbation);
   fn(Spec{.key = "log.level", .applies_at_runtime = true}, c.log.level);
   fn(Spec{.key = "daemon.shutdown_timeout_ms", .min = 100, .max = 60000},
      c.daemon.shutdown_timeout_ms);

@@ -126,6 +126,10 @@ struct AggregateConfig {
   int k = 11;
   // The hospital's name, written as the reporter of every MeasureReport. Default "".
   std::string reporter;
+  // Round released counts to this base (never below k), 0..1000; 0 or 1 = off. Default 0.
+  int rounding_base = 0;
+  // Consistent cell-key perturbation of released counts (noise -2..+2). Default false.
+  bool cell_key_perturbation = false;
 
   friend bool operator==(const AggregateConfig&, const AggregateConfig&) = default;
 };

@@ -55,7 +55,10 @@ struct Node::Impl {
                      &packs,
                      objections.get(),
                      store.get(),
-                     {static_cast<uint64_t>(config.aggregate.k), config.aggregate.reporter}};
+                     {static_cast<uint64_t>(config.aggregate.k),
+                      config.aggregate.reporter,
+                      {static_cast<uint64_t>(config.aggregate.rounding_base),
+                       config.aggregate.cell_key_perturbation}}};
     return {*store,           config.storage, started, tokens.get(), pseudonymizer.get(),
             objections.get(), bulk.get(),     r};
   }

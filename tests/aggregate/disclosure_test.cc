@@ -35,7 +35,7 @@ MeasureCounts Counts(const MeasurePack& pack, uint64_t total, std::vector<Cells>
   m.measure = &pack.measures[0];
   m.population = total;
   for (size_t i = 0; i < strata.size(); ++i) {
-    m.stratifiers.push_back({&pack.measures[0].stratifiers[i], std::move(strata[i])});
+    m.stratifiers.push_back({&pack.measures[0].stratifiers[i], std::move(strata[i]), {}});
   }
   return m;
 }

@@ -166,7 +166,8 @@ class MeasureReportSchemaTest : public ::testing::Test {
   void Put(const std::string& patient, const std::vector<Fact>& facts) {
     std::vector<storage::RecordWrite> records;
     for (const auto& f : facts) {
-      records.push_back({patient, "R/" + std::to_string(next_++), "{}", ingest::EncodeFacts({f})});
+      records.push_back({patient, "R/" + std::to_string(next_++), "{}", ingest::EncodeFacts({f}),
+                         ingest::FactBuckets({f})});
     }
     ASSERT_THAT(store_->Write(records, {"test", "write", "", ""}), IsOk());
   }

@@ -180,5 +180,52 @@ TEST_F(ReleaseTest, ANewReleaseIsDifferencedAgainstApprovedOnes) {
               StatusIs(StatusCode::kFailedPrecondition));
 }
 
+TEST(NoiseTest, CellKeyNoiseIsBoundedCentredAndFixedPerCell) {
+  int64_t sum = 0;
+  std::map<int64_t, int> seen;
+  for (uint32_t key = 0; key < 20000; ++key) {
+    const int64_t d = CellKeyNoise(40, key * 2654435761u);
+    ASSERT_GE(d, -kMaxCellKeyNoise);
+    ASSERT_LE(d, kMaxCellKeyNoise);
+    EXPECT_EQ(d, CellKeyNoise(40, key * 2654435761u));
+    sum += d;
+    ++seen[d];
+  }
+  EXPECT_EQ(seen.size(), 5u);
+  EXPECT_LT(std::abs(sum), 600);  // about zero on average
+  EXPECT_GT(seen[0], 9000);       // half of the cells keep their count
+  // Shown counts never fall below k, zeros stay zeros, rounding lands on the base.
+  EXPECT_EQ(ShownCount(0, 7, 11, {5, true}), 0u);
+  for (uint64_t c = 11; c < 200; ++c) {
+    const uint64_t shown = ShownCount(c, static_cast<uint32_t>(c * 7919), 11, {5, true});
+    EXPECT_GE(shown, 11u);
+    EXPECT_TRUE(shown % 5 == 0 || shown == 11) << c;
+    EXPECT_LE(shown > c ? shown - c : c - shown, Tolerance({5, true})) << c;
+  }
+}
+
+TEST_F(ReleaseTest, RoundingAndCellKeyNoiseAreOptionalConsistentAndPassTheCheck) {
+  ReleaseOptions options;
+  options.noise = {5, true};
+  auto first = book_->Compute(packs_, "2025-01", {}, options, "edsctl").value();
+  auto second = book_->Compute(packs_, "2025-01", {}, options, "edsctl").value();
+  EXPECT_EQ(first.state, ReleaseState::kChecked);
+  const auto a = CellsOfBundle(first.bundle).value();
+  const auto b = CellsOfBundle(second.bundle).value();
+  EXPECT_EQ(a, b) << "the same cells get the same noise";
+  const auto exact = book_->Compute(packs_, "2025-01", {}, {}, "edsctl").value();
+  const auto truth = CellsOfBundle(exact.bundle).value();
+  for (const auto& [cell, shown] : a) {
+    if (!shown) continue;
+    EXPECT_TRUE(*shown % 5 == 0 || *shown == 11) << cell.measure << " " << cell.stratifier;
+    ASSERT_TRUE(truth.at(cell).has_value());
+    const uint64_t t = *truth.at(cell);
+    EXPECT_LE(*shown > t ? *shown - t : t - *shown, Tolerance(options.noise));
+  }
+  // The stored release remembers its noise, and approval checks it with that tolerance.
+  EXPECT_THAT(book_->Approve(first.id, packs_, "dr.martin", "noisy but fine"), IsOk());
+  EXPECT_EQ(book_->Get(first.id)->noise, options.noise);
+}
+
 }  // namespace
 }  // namespace eds::aggregate

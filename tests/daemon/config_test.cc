@@ -78,7 +78,7 @@ TEST(ConfigTest, ExampleFileCommentsEveryKey) {
 
 TEST(ConfigTest, AllConfigKeysAreUniqueAndDotted) {
   std::vector<std::string> keys = AllConfigKeys();
-  EXPECT_EQ(keys.size(), 39u);
+  EXPECT_EQ(keys.size(), 41u);
   for (const std::string& key : keys) EXPECT_EQ(std::count(key.begin(), key.end(), '.'), 1) << key;
   std::sort(keys.begin(), keys.end());
   EXPECT_EQ(std::adjacent_find(keys.begin(), keys.end()), keys.end());
@@ -109,6 +109,8 @@ group = "eds-admins"
 packs_dir = "packs"
 k = 5
 reporter = "Centre hospitalier"
+rounding_base = 10
+cell_key_perturbation = true
 [log]
 level = "debug"
 [daemon]
@@ -135,6 +137,8 @@ shutdown_timeout_ms = 60000
   EXPECT_EQ(config->aggregate.packs_dir, "/etc/eds/packs");  // relative to the file
   EXPECT_EQ(config->aggregate.k, 5);
   EXPECT_EQ(config->aggregate.reporter, "Centre hospitalier");
+  EXPECT_EQ(config->aggregate.rounding_base, 10);
+  EXPECT_TRUE(config->aggregate.cell_key_perturbation);
   EXPECT_EQ(config->log.level, LogLevel::kDebug);
   EXPECT_EQ(config->daemon.shutdown_timeout_ms, 60000);
 }
@@ -365,6 +369,8 @@ max_request_mb = 2
 packs_dir = "/p"
 k = 12
 reporter = "Hospital"
+rounding_base = 5
+cell_key_perturbation = true
 [log]
 level = "error"
 [daemon]
