@@ -366,27 +366,35 @@ Result<bool> Store::Exists(std::string_view patient, std::string_view logical_id
 
 Status Store::Scan(const ScanFn& fn, const AuditEvent& event) {
   EDS_RETURN_IF_ERROR(impl_->queue->Commit({}, {event}));
+  return impl_->DecryptRange(Cf::kRecords, "", "", fn).status();
+}
+
+Result<bool> Store::Impl::DecryptRange(Cf c, const std::string& begin, const std::string& end,
+                                       const std::function<bool(uint64_t, std::string_view)>& fn) {
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   ro.readahead_size = 2 << 20;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(Cf::kRecords)));
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf(c)));
   uint64_t current_no = UINT64_MAX;
   KeyBytes dek;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const rocksdb::Slice k = it->key();
+  for (begin.empty() ? it->SeekToFirst() : it->Seek(begin);
+       it->Valid() && (end.empty() || it->key().compare(end) < 0); it->Next()) {
+    const std::string_view k(it->key().data(), it->key().size());
     if (k.size() != internal::kRecordKeySize) return DataLossError("record key of a wrong size");
-    const uint64_t no = GetBigEndian64(std::string_view(k.data(), k.size()));
+    const uint64_t no = GetBigEndian64(k);
     if (no != current_no) {
-      EDS_RETURN_IF_ERROR(impl_->DataKey(no, &dek));
+      EDS_RETURN_IF_ERROR(DataKey(no, &dek));
       current_no = no;
     }
-    const rocksdb::Slice v = it->value();
-    EDS_ASSIGN_OR_RETURN(std::string plain,
-                         impl_->codec->Decode(std::string_view(k.data(), k.size()),
-                                              std::string_view(v.data(), v.size()), dek));
-    if (!fn(no, plain)) break;
+    const std::string_view v(it->value().data(), it->value().size());
+    // Facts are authenticated with their own associated data (column_families.h).
+    auto plain = c == Cf::kFacts ? codec->Decode(internal::FactsAssociatedData(k), v, dek)
+                                 : codec->Decode(k, v, dek);
+    if (!plain.ok()) return plain.status();
+    if (!fn(no, *plain)) return true;
   }
-  return FromRocksStatus(it->status(), "scanning records");
+  EDS_RETURN_IF_ERROR(FromRocksStatus(it->status(), "scanning the store"));
+  return false;
 }
 
 Result<RecordVerifyReport> Store::VerifyRecords() {

@@ -54,27 +54,7 @@ Result<bool> Store::Holds(std::string_view patient, std::string_view logical_id,
 
 Status Store::ScanFacts(const FactScanFn& fn, const AuditEvent& event) {
   EDS_RETURN_IF_ERROR(impl_->queue->Commit({}, {event}));
-  rocksdb::ReadOptions ro;
-  ro.fill_cache = false;
-  ro.readahead_size = 2 << 20;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(Cf::kFacts)));
-  uint64_t current_no = UINT64_MAX;
-  KeyBytes dek;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const std::string_view k(it->key().data(), it->key().size());
-    if (k.size() != internal::kRecordKeySize) return DataLossError("facts key of a wrong size");
-    const uint64_t no = GetBigEndian64(k);
-    if (no != current_no) {
-      EDS_RETURN_IF_ERROR(impl_->DataKey(no, &dek));
-      current_no = no;
-    }
-    EDS_ASSIGN_OR_RETURN(
-        std::string plain,
-        impl_->codec->Decode(internal::FactsAssociatedData(k),
-                             std::string_view(it->value().data(), it->value().size()), dek));
-    if (!fn(no, plain)) break;
-  }
-  return FromRocksStatus(it->status(), "scanning facts");
+  return impl_->DecryptRange(Cf::kFacts, "", "", fn).status();
 }
 
 Status Store::ScanFactsInBuckets(const std::vector<uint32_t>& buckets, const FactScanFn& fn,
@@ -95,26 +75,10 @@ Status Store::ScanFactsInBuckets(const std::vector<uint32_t>& buckets, const Fac
     }
   }
   EDS_RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading fact buckets"));
-  std::unique_ptr<rocksdb::Iterator> facts(impl_->db->NewIterator(ro, impl_->cf(Cf::kFacts)));
-  KeyBytes dek;
   for (uint64_t no : patients) {
-    const std::string begin = internal::RecordKey(no, "");
-    const std::string end = internal::RecordKey(no + 1, "");
-    bool have_key = false;
-    for (facts->Seek(begin); facts->Valid() && facts->key().compare(end) < 0; facts->Next()) {
-      if (!have_key) {
-        EDS_RETURN_IF_ERROR(impl_->DataKey(no, &dek));
-        have_key = true;
-      }
-      const std::string_view k(facts->key().data(), facts->key().size());
-      EDS_ASSIGN_OR_RETURN(
-          std::string plain,
-          impl_->codec->Decode(internal::FactsAssociatedData(k),
-                               std::string_view(facts->value().data(), facts->value().size()),
-                               dek));
-      if (!fn(no, plain)) return OkStatus();
-    }
-    EDS_RETURN_IF_ERROR(FromRocksStatus(facts->status(), "scanning facts"));
+    EDS_ASSIGN_OR_RETURN(bool stopped, impl_->DecryptRange(Cf::kFacts, internal::RecordKey(no, ""),
+                                                           internal::RecordKey(no + 1, ""), fn));
+    if (stopped) break;
   }
   return OkStatus();
 }
