@@ -382,7 +382,7 @@ Notes:
   the daemon stopped. MLLP resources: the FHIR resources the accepted messages map to
   (ADT: Patient + Encounter; ORU: Patient + Observations + DiagnosticReport); edsd also keeps
   the original message.
-- FHIR: $fhir_connections connections, one Bundle in flight on each; edsd answers every request
-  with "Connection: close", so each Bundle pays a TCP connect and a TLS handshake (counted above).
+- FHIR: $fhir_connections connections kept alive, one Bundle in flight on each (TLS handshakes
+  counted above).
 - The load drivers run on the same machine ($(nproc) cores) and take CPU from the server.
 EOF
