@@ -296,6 +296,9 @@ for size in $sizes; do
     queries pg "$first" "$last"
     printf '%s\n' '\o /dev/null'
     for ((r = 1; r < runs; r++)); do queries pg "$first" "$last"; done
+    # The plans, for the record (parallel or not), after the timed runs.
+    printf '%s\n' "\\o $work/pg-$size.plans"
+    queries pg "$first" "$last" | sed 's/^/EXPLAIN (COSTS OFF) /'
     # The backend's peak RSS, read while the session is still open.
     # shellcheck disable=SC2016
     printf '%s\n' 'SELECT pg_backend_pid() AS backend \gset' '\setenv BACKEND :backend' \
