@@ -99,12 +99,4 @@ std::vector<std::string> ObjectionRegister::Pseudonyms() const {
   return out;
 }
 
-bool ObjectionRegister::IsObjecting(std::string_view pseudonym) const {
-  MutexLock lock(mu_);
-  for (const auto& e : entries_) {
-    if (e.pseudonym == pseudonym) return true;
-  }
-  return false;
-}
-
 }  // namespace eds::ingest

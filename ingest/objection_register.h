@@ -1,6 +1,6 @@
 // ObjectionRegister: patients who exercised their right to object (droit d'opposition). An
 // objection is recorded by identifier (system|value), filed under the patient's pseudonym, and
-// from then on IsObjecting() tells the aggregate engine to leave the patient out of every count.
+// from then on Pseudonyms() tells the aggregate engine to leave the patient out of every count.
 // The register is one encrypted record; changes are durable and audited. Thread-safe.
 #pragma once
 
@@ -29,7 +29,6 @@ class ObjectionRegister {
   Status Add(const Identifier& id, const std::string& actor);
   Status Remove(const Identifier& id, const std::string& actor);
   std::vector<Objection> List() const;
-  bool IsObjecting(std::string_view pseudonym) const;
   // The pseudonyms of every objecting patient, for the aggregate engine to leave out.
   std::vector<std::string> Pseudonyms() const;
 

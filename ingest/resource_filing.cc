@@ -45,12 +45,15 @@ std::string FilingBatch::AddPatient(const fhir::ParsedResource& patient, const s
   const Demographics d = DemographicsOf(patient);
   demographics_[pseudonym] = d;
   // Events of this patient filed earlier in the batch learn its age and sex now.
-  for (auto& r : records_) {
-    if (r.patient != pseudonym || !r.facts || r.facts->empty()) continue;
-    auto facts = DecodeFacts(*r.facts);
-    if (!facts.ok()) continue;
-    CompleteFromDemographics(d, &*facts);
-    r.facts = EncodeFacts(*facts);
+  if (auto waiting = awaiting_demographics_.find(pseudonym);
+      waiting != awaiting_demographics_.end()) {
+    for (size_t i : waiting->second) {
+      auto facts = DecodeFacts(*records_[i].facts);
+      if (!facts.ok()) continue;
+      CompleteFromDemographics(d, &*facts);
+      records_[i].facts = EncodeFacts(*facts);
+    }
+    awaiting_demographics_.erase(waiting);
   }
   const std::vector<Fact> facts = ExtractFacts(patient, &d);
   records_.push_back({pseudonym, ref, std::move(text), EncodeFacts(facts), FactBuckets(facts)});
@@ -86,6 +89,9 @@ void FilingBatch::AddFor(const std::string& pseudonym, const fhir::ParsedResourc
                          const std::string& id, std::string text) {
   const auto d = demographics_.find(pseudonym);
   std::vector<Fact> facts = ExtractFacts(resource, d == demographics_.end() ? nullptr : &d->second);
+  if (d == demographics_.end() && !facts.empty()) {
+    awaiting_demographics_[pseudonym].push_back(records_.size());
+  }
   records_.push_back({pseudonym, resource.resource_type + "/" + id, std::move(text),
                       facts.empty() ? std::string() : EncodeFacts(facts), FactBuckets(facts)});
 }

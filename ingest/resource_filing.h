@@ -52,6 +52,8 @@ class FilingBatch {
   std::vector<storage::AliasWrite> aliases_;
   std::map<std::string, std::string> pseudonym_of_ref_;  // "Patient/x" -> pseudonym
   std::map<std::string, Demographics> demographics_;     // pseudonym -> demographics
+  // pseudonym -> indices in records_ whose facts wait for the patient's age and sex
+  std::map<std::string, std::vector<size_t>> awaiting_demographics_;
 };
 
 // The pseudonym of a Patient resource: one of its identifiers already known, else its logical

@@ -338,15 +338,20 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
 Result<std::string> Store::Read(std::string_view patient, std::string_view logical_id,
                                 const AuditEvent& event) {
   EDS_ASSIGN_OR_RETURN(uint64_t no, impl_->LookupPatient(patient));
-  const std::string key = internal::RecordKey(no, impl_->HashLogicalId(logical_id));
-  EDS_ASSIGN_OR_RETURN(auto envelope, impl_->Get(Cf::kRecords, key));
+  return impl_->ReadRecord(no, impl_->HashLogicalId(logical_id), event);
+}
+
+Result<std::string> Store::Impl::ReadRecord(uint64_t no, const std::string& hashed_id,
+                                            const AuditEvent& event) {
+  const std::string key = internal::RecordKey(no, hashed_id);
+  EDS_ASSIGN_OR_RETURN(auto envelope, Get(Cf::kRecords, key));
   AuditEvent ev = event;
   ev.object = "patient " + std::to_string(no);
-  EDS_RETURN_IF_ERROR(impl_->queue->Commit({}, {ev}));
+  EDS_RETURN_IF_ERROR(queue->Commit({}, {ev}));
   if (!envelope) return NotFoundError("no such record");
   KeyBytes dek;
-  EDS_RETURN_IF_ERROR(impl_->DataKey(no, &dek));
-  return impl_->codec->Decode(key, *envelope, dek);
+  EDS_RETURN_IF_ERROR(DataKey(no, &dek));
+  return codec->Decode(key, *envelope, dek);
 }
 
 Result<bool> Store::Exists(std::string_view patient, std::string_view logical_id) {
@@ -366,15 +371,20 @@ Result<bool> Store::Exists(std::string_view patient, std::string_view logical_id
 
 Status Store::Scan(const ScanFn& fn, const AuditEvent& event) {
   EDS_RETURN_IF_ERROR(impl_->queue->Commit({}, {event}));
-  return impl_->DecryptRange(Cf::kRecords, "", "", fn).status();
+  auto it = impl_->ScanIterator(Cf::kRecords);
+  return impl_->DecryptRange(it.get(), Cf::kRecords, "", "", fn).status();
 }
 
-Result<bool> Store::Impl::DecryptRange(Cf c, const std::string& begin, const std::string& end,
-                                       const std::function<bool(uint64_t, std::string_view)>& fn) {
+std::unique_ptr<rocksdb::Iterator> Store::Impl::ScanIterator(Cf c) {
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   ro.readahead_size = 2 << 20;
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf(c)));
+  return std::unique_ptr<rocksdb::Iterator>(db->NewIterator(ro, cf(c)));
+}
+
+Result<bool> Store::Impl::DecryptRange(rocksdb::Iterator* it, Cf c, const std::string& begin,
+                                       const std::string& end,
+                                       const std::function<bool(uint64_t, std::string_view)>& fn) {
   uint64_t current_no = UINT64_MAX;
   KeyBytes dek;
   for (begin.empty() ? it->SeekToFirst() : it->Seek(begin);

@@ -25,15 +25,7 @@ Result<std::string> Store::ReadAny(std::string_view logical_id, const AuditEvent
     if (owner->size() != 8) return DataLossError("owner index entry is corrupt");
     no = GetBigEndian64(*owner);
   }
-  const std::string key = internal::RecordKey(no, hashed_id);
-  EDS_ASSIGN_OR_RETURN(auto envelope, impl_->Get(Cf::kRecords, key));
-  AuditEvent ev = event;
-  ev.object = "patient " + std::to_string(no);
-  EDS_RETURN_IF_ERROR(impl_->queue->Commit({}, {ev}));
-  if (!envelope) return NotFoundError("no such record");
-  KeyBytes dek;
-  EDS_RETURN_IF_ERROR(impl_->DataKey(no, &dek));
-  return impl_->codec->Decode(key, *envelope, dek);
+  return impl_->ReadRecord(no, hashed_id, event);
 }
 
 Result<bool> Store::Holds(std::string_view patient, std::string_view logical_id,
@@ -54,7 +46,8 @@ Result<bool> Store::Holds(std::string_view patient, std::string_view logical_id,
 
 Status Store::ScanFacts(const FactScanFn& fn, const AuditEvent& event) {
   EDS_RETURN_IF_ERROR(impl_->queue->Commit({}, {event}));
-  return impl_->DecryptRange(Cf::kFacts, "", "", fn).status();
+  auto it = impl_->ScanIterator(Cf::kFacts);
+  return impl_->DecryptRange(it.get(), Cf::kFacts, "", "", fn).status();
 }
 
 Status Store::ScanFactsInBuckets(const std::vector<uint32_t>& buckets, const FactScanFn& fn,
@@ -75,9 +68,12 @@ Status Store::ScanFactsInBuckets(const std::vector<uint32_t>& buckets, const Fac
     }
   }
   EDS_RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading fact buckets"));
+  // One iterator for every patient: a Seek costs far less than a new iterator.
+  auto facts = impl_->ScanIterator(Cf::kFacts);
   for (uint64_t no : patients) {
-    EDS_ASSIGN_OR_RETURN(bool stopped, impl_->DecryptRange(Cf::kFacts, internal::RecordKey(no, ""),
-                                                           internal::RecordKey(no + 1, ""), fn));
+    EDS_ASSIGN_OR_RETURN(bool stopped,
+                         impl_->DecryptRange(facts.get(), Cf::kFacts, internal::RecordKey(no, ""),
+                                             internal::RecordKey(no + 1, ""), fn));
     if (stopped) break;
   }
   return OkStatus();

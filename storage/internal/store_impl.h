@@ -86,10 +86,16 @@ struct Store::Impl {
   std::string HashPseudonym(std::string_view patient) const;
   std::string BucketKey(uint32_t bucket, uint64_t patient_no) const;
   Result<std::vector<std::string>> BucketKeysOf(uint64_t patient_no);
-  // Decrypts the records (or facts) with keys in [begin, end) ("" = open end), patient by
-  // patient; true when `fn` asked to stop.
-  Result<bool> DecryptRange(internal::Cf c, const std::string& begin, const std::string& end,
+  // An iterator for a full or ranged scan (no block-cache pollution, read-ahead).
+  std::unique_ptr<rocksdb::Iterator> ScanIterator(internal::Cf c);
+  // Decrypts, with `it` over family `c`, the records (or facts) with keys in [begin, end)
+  // ("" = open end), patient by patient; true when `fn` asked to stop.
+  Result<bool> DecryptRange(rocksdb::Iterator* it, internal::Cf c, const std::string& begin,
+                            const std::string& end,
                             const std::function<bool(uint64_t, std::string_view)>& fn);
+  // The audited read of the record at (patient number, hashed logical id).
+  Result<std::string> ReadRecord(uint64_t no, const std::string& hashed_id,
+                                 const AuditEvent& event);
   std::string HashLogicalId(std::string_view logical_id) const;
   // Patient number of a durable patient (empty pseudonym = 0), else kNotFound.
   Result<uint64_t> LookupPatient(std::string_view patient);
