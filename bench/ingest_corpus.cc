@@ -65,18 +65,6 @@ Status JsonError(const fs::path& file, std::string_view what, simdjson::error_co
                        simdjson::error_message(error));
 }
 
-Result<std::vector<fs::path>> ListBundles(const std::string& dir) {
-  std::error_code ec;
-  std::vector<fs::path> files;
-  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->is_regular_file(ec) && it->path().extension() == ".json") files.push_back(it->path());
-  }
-  if (ec) return NotFoundError("cannot list " + dir + ": " + ec.message());
-  if (files.empty()) return NotFoundError("no *.json bundles under " + dir);
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
 std::string_view StringAt(simdjson::dom::element e, std::string_view pointer) {
   std::string_view v;
   if (e.at_pointer(pointer).get_string().get(v) != simdjson::SUCCESS) return {};

@@ -115,4 +115,17 @@ std::string ResourceTypeOf(const std::string& json) {
   return end == std::string::npos ? "" : json.substr(from, end - from);
 }
 
+Result<std::vector<std::filesystem::path>> ListBundles(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<fs::path> files;
+  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    if (it->is_regular_file(ec) && it->path().extension() == ".json") files.push_back(it->path());
+  }
+  if (ec) return NotFoundError("cannot list " + dir + ": " + ec.message());
+  if (files.empty()) return NotFoundError("no *.json bundles under " + dir);
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 }  // namespace eds::bench

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -71,5 +72,8 @@ uint64_t PeakRssKib(long pid);
 
 // The value of `"resourceType":"..."` first found in compact JSON; empty if none.
 std::string ResourceTypeOf(const std::string& json);
+
+// Every *.json file under `dir` (the unpacked Synthea bundles), sorted by path.
+Result<std::vector<std::filesystem::path>> ListBundles(const std::string& dir);
 
 }  // namespace eds::bench

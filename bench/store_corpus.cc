@@ -8,6 +8,7 @@
 #include <string_view>
 #include <unordered_set>
 
+#include "bench/ingest_util.h"
 #include "common/status_macros.h"
 
 namespace eds::bench {
@@ -19,18 +20,6 @@ namespace fs = std::filesystem;
 Status JsonError(const fs::path& file, std::string_view what, simdjson::error_code error) {
   return DataLossError(file.string() + ": " + std::string(what) + ": " +
                        simdjson::error_message(error));
-}
-
-Result<std::vector<fs::path>> ListBundles(const std::string& dir) {
-  std::error_code ec;
-  std::vector<fs::path> files;
-  for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-    if (it->is_regular_file(ec) && it->path().extension() == ".json") files.push_back(it->path());
-  }
-  if (ec) return NotFoundError("cannot list " + dir + ": " + ec.message());
-  if (files.empty()) return NotFoundError("no *.json bundles under " + dir);
-  std::sort(files.begin(), files.end());
-  return files;
 }
 
 // A bundle belongs to a patient when it holds a Patient resource; the others hold resources
