@@ -133,8 +133,8 @@ bool TransitionAllowed(ReleaseState from, ReleaseState to) {
       return to == S::kQueued;
     case S::kQueued:
       return to == S::kDelivered || to == S::kFailed;
-    case S::kFailed:
-      return to == S::kQueued;
+    case S::kFailed:  // retried: it goes out on a later attempt, or is queued again by hand
+      return to == S::kQueued || to == S::kDelivered;
     case S::kRejected:
     case S::kDelivered:
       return false;
@@ -236,7 +236,8 @@ Status CheckReleaseBytes(const std::string& bundle, const std::vector<MeasurePac
   return OkStatus();
 }
 
-Status ReleaseBook::Save(const Release& r, const std::string& action) {
+Status ReleaseBook::Save(const Release& r, const std::string& action,
+                         const std::vector<storage::OutboxWrite>& outbox) {
   // The index lists every release with its state, for listing without reading each one.
   json index = json::array();
   auto existing = store_.Exists("", kIndexId);
@@ -262,7 +263,7 @@ Status ReleaseBook::Save(const Release& r, const std::string& action) {
   const std::string actor = r.history.empty() ? "system" : r.history.back().actor;
   return store_.Write(
       {{"", RecordId(r.id), ToJson(r).dump()}, {"", std::string(kIndexId), index.dump()}},
-      {actor, action, "release " + r.id, std::string(StateName(r.state))});
+      {actor, action, "release " + r.id, std::string(StateName(r.state))}, {}, outbox);
 }
 
 Result<std::vector<ReleaseSummary>> ReleaseBook::List() {
@@ -309,14 +310,15 @@ Result<std::vector<PastRelease>> ReleaseBook::PastReleases(const std::set<std::s
 }
 
 Status ReleaseBook::MoveLocked(Release& r, ReleaseState to, const std::string& actor,
-                               const std::string& comment) {
+                               const std::string& comment,
+                               const std::vector<storage::OutboxWrite>& outbox) {
   if (!TransitionAllowed(r.state, to)) {
     return FailedPreconditionError("release " + r.id + " is " + std::string(StateName(r.state)) +
                                    ": it cannot become " + std::string(StateName(to)));
   }
   r.state = to;
   r.history.push_back({to, FormatRfc3339(clock_.Now()), actor, comment});
-  return Save(r, "release." + std::string(StateName(to)));
+  return Save(r, "release." + std::string(StateName(to)), outbox);
 }
 
 Result<Release> ReleaseBook::Compute(const std::vector<MeasurePack>& packs,
@@ -420,13 +422,14 @@ Status ReleaseBook::Reject(const std::string& id, const std::string& reviewer,
 }
 
 Status ReleaseBook::Advance(const std::string& id, ReleaseState to, const std::string& actor,
-                            const std::string& comment) {
+                            const std::string& comment,
+                            const std::vector<storage::OutboxWrite>& outbox) {
   if (to == ReleaseState::kApproved || to == ReleaseState::kRejected) {
     return InvalidArgumentError("approval and rejection go through Approve and Reject");
   }
   MutexLock lock(mu_);
   EDS_ASSIGN_OR_RETURN(Release r, Get(id));
-  return MoveLocked(r, to, actor, comment);
+  return MoveLocked(r, to, actor, comment, outbox);
 }
 
 }  // namespace eds::aggregate

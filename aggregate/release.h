@@ -98,14 +98,17 @@ class ReleaseBook {
   Status Approve(const std::string& id, const std::vector<MeasurePack>& packs,
                  const std::string& reviewer, const std::string& comment);
   Status Reject(const std::string& id, const std::string& reviewer, const std::string& comment);
-  // Later states (sync): signed, queued, delivered, failed.
+  // Later states (sync): signed, queued, delivered, failed. `outbox` changes commit atomically
+  // with the transition.
   Status Advance(const std::string& id, ReleaseState to, const std::string& actor,
-                 const std::string& comment);
+                 const std::string& comment, const std::vector<storage::OutboxWrite>& outbox = {});
 
  private:
-  Status Save(const Release& r, const std::string& action);
+  Status Save(const Release& r, const std::string& action,
+              const std::vector<storage::OutboxWrite>& outbox = {});
   Status MoveLocked(Release& r, ReleaseState to, const std::string& actor,
-                    const std::string& comment);
+                    const std::string& comment,
+                    const std::vector<storage::OutboxWrite>& outbox = {});
   Result<std::vector<PastRelease>> PastReleases(const std::set<std::string>& measures);
 
   storage::Store& store_;

@@ -23,6 +23,8 @@ int RunOnline(const GlobalOptions& options, const std::string& command,
 int RunRestore(const GlobalOptions& options, const std::vector<std::string>& args);
 int RunToken(const GlobalOptions& options, const std::vector<std::string>& args);
 int RunRelease(const GlobalOptions& options, const std::vector<std::string>& args);
+int RunIdentity(const GlobalOptions& options, const std::vector<std::string>& args);
+int RunSync(const GlobalOptions& options, const std::vector<std::string>& args);
 // Sends `request` over the control socket; prints the failure and returns nullopt unless the
 // daemon answered ok.
 std::optional<nlohmann::json> Call(const GlobalOptions& options, const nlohmann::json& request);

@@ -25,6 +25,8 @@ void Usage() {
       "  release compute PERIOD | list | show ID [--bundle]\n"
       "  release approve|reject ID --reviewer NAME --comment TEXT\n"
       "                                 aggregate releases and their review\n"
+      "  identity                       the node's public key and fingerprint, for enrolment\n"
+      "  sync status | sync now         the outbox of approved releases; send them now\n"
       "commands (edsd stopped):\n"
       "  restore BACKUP_DIR             replace the data dir with a backup (old dir kept)\n",
       stderr);
@@ -61,6 +63,8 @@ int main(int argc, char** argv) {
   if (command == "import") return eds::cli::RunImport(options, args);
   if (command == "token") return eds::cli::RunToken(options, args);
   if (command == "release") return eds::cli::RunRelease(options, args);
+  if (command == "identity") return eds::cli::RunIdentity(options, args);
+  if (command == "sync") return eds::cli::RunSync(options, args);
   if (command == "objection" || command == "erase") {
     return eds::cli::RunPatientCommand(options, command, args);
   }

@@ -14,6 +14,8 @@
 #include <utility>
 
 #include "common/status_macros.h"
+#include "sync/cron.h"
+#include "sync/upstream_client.h"
 
 // Debian's libtomlplusplus is built with exceptions and exports only the throwing parse
 // functions. Our code throws none, so the parser is compiled into this file alone, header-only
@@ -61,6 +63,30 @@ std::string CheckSocketPath(const std::string& value) {
   constexpr size_t kMax = sizeof(sockaddr_un::sun_path) - 1;
   if (value.size() <= kMax) return "";
   return "is longer than " + std::to_string(kMax) + " bytes, the limit for a UNIX socket path";
+}
+
+std::string CheckHttpsUrl(const std::string& value) {
+  if (value.empty()) return "";
+  auto url = sync::ParseUrl(value);
+  if (!url.ok()) return "is not a URL: " + url.status().message();
+  return url->scheme == "https" ? "" : "must be an https:// URL";
+}
+
+std::string CheckProxyUrl(const std::string& value) {
+  if (value.empty()) return "";
+  auto url = sync::ParseUrl(value);
+  if (!url.ok()) return "is not a URL: " + url.status().message();
+  return url->scheme == "http" ? "" : "must be an http:// URL (the tunnel inside is TLS)";
+}
+
+std::string CheckSchedule(const std::string& value) {
+  auto cron = sync::CronSchedule::Parse(value);
+  return cron.ok() ? "" : cron.status().message();
+}
+
+std::string CheckTimeZone(const std::string& value) {
+  Status s = sync::CheckTimeZone(value);
+  return s.ok() ? "" : s.message();
 }
 
 // The one list of settings. Parsing, AllConfigKeys and DiffConfig all walk it, so a field
@@ -116,6 +142,23 @@ void ForEachField(C& c, Fn&& fn) {
   fn(Spec{.key = "aggregate.reporter"}, c.aggregate.reporter);
   fn(Spec{.key = "aggregate.rounding_base", .min = 0, .max = 1000}, c.aggregate.rounding_base);
   fn(Spec{.key = "aggregate.cell_key_perturbation"}, c.aggregate.cell_key_perturbation);
+  fn(Spec{.key = "sync.enabled"}, c.sync.enabled);
+  fn(Spec{.key = "sync.upstream_url", .check = CheckHttpsUrl}, c.sync.upstream_url);
+  fn(Spec{.key = "sync.ca_file", .is_path = true}, c.sync.ca_file);
+  fn(Spec{.key = "sync.spki_pin"}, c.sync.spki_pin);
+  fn(Spec{.key = "sync.client_cert", .is_path = true}, c.sync.client_cert);
+  fn(Spec{.key = "sync.client_key", .is_path = true}, c.sync.client_key);
+  fn(Spec{.key = "sync.proxy_url", .check = CheckProxyUrl}, c.sync.proxy_url);
+  fn(Spec{.key = "sync.schedule", .may_be_empty = false, .check = CheckSchedule}, c.sync.schedule);
+  fn(Spec{.key = "sync.time_zone", .may_be_empty = false, .check = CheckTimeZone},
+     c.sync.time_zone);
+  fn(Spec{.key = "sync.jitter_s", .min = 0, .max = 86400}, c.sync.jitter_s);
+  fn(Spec{.key = "sync.connect_timeout_ms", .min = 100, .max = 600000}, c.sync.connect_timeout_ms);
+  fn(Spec{.key = "sync.read_timeout_ms", .min = 100, .max = 600000}, c.sync.read_timeout_ms);
+  fn(Spec{.key = "sync.total_timeout_ms", .min = 100, .max = 3600000}, c.sync.total_timeout_ms);
+  fn(Spec{.key = "sync.max_response_kb", .min = 1, .max = 65536}, c.sync.max_response_kb);
+  fn(Spec{.key = "sync.retry_initial_s", .min = 1, .max = 86400}, c.sync.retry_initial_s);
+  fn(Spec{.key = "sync.retry_max_s", .min = 1, .max = 604800}, c.sync.retry_max_s);
   fn(Spec{.key = "log.level", .applies_at_runtime = true}, c.log.level);
   fn(Spec{.key = "daemon.shutdown_timeout_ms", .min = 100, .max = 60000},
      c.daemon.shutdown_timeout_ms);
@@ -182,6 +225,23 @@ class Parser {
     if (config.storage.create_master_key_file && config.storage.master_key_file.empty()) {
       Error(Find(root, "storage.create_master_key_file"),
             "storage.create_master_key_file: needs storage.master_key_file to be set");
+    }
+    if (config.sync.enabled) {
+      for (const auto& [key, value] : {std::pair<std::string_view, const std::string&>{
+                                           "sync.upstream_url", config.sync.upstream_url},
+                                       {"sync.ca_file", config.sync.ca_file}}) {
+        if (value.empty()) {
+          Error(Find(root, "sync.enabled"),
+                std::string(key) + ": must be set when sync.enabled is true");
+        }
+      }
+    }
+    if (config.sync.client_cert.empty() != config.sync.client_key.empty()) {
+      Error(Find(root, config.sync.client_cert.empty() ? "sync.client_key" : "sync.client_cert"),
+            "sync.client_cert and sync.client_key: set both or neither");
+    }
+    if (config.sync.retry_max_s < config.sync.retry_initial_s) {
+      Error(Find(root, "sync.retry_max_s"), "sync.retry_max_s: must be at least retry_initial_s");
     }
     if (errors_.empty()) return config;
     std::stable_sort(errors_.begin(), errors_.end(),

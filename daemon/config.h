@@ -134,6 +134,42 @@ struct AggregateConfig {
   friend bool operator==(const AggregateConfig&, const AggregateConfig&) = default;
 };
 
+struct SyncConfig {
+  // Send approved releases to the upstream on the schedule. Default false.
+  bool enabled = false;
+  // HTTPS URL releases are POSTed under (".../releases" is appended). Default "".
+  std::string upstream_url;
+  // PEM CA bundle the upstream's certificate must chain to. Default "".
+  std::string ca_file;
+  // Optional base64 SHA-256 of the upstream's SubjectPublicKeyInfo. Default "" (no pin).
+  std::string spki_pin;
+  // Optional client certificate chain and key (mutual TLS). Default "".
+  std::string client_cert;
+  std::string client_key;
+  // Optional HTTP proxy, "http://host:port", tunnelled with CONNECT. Default "".
+  std::string proxy_url;
+  // When to send: a five-field cron expression in time_zone. Default "0 6 * * *".
+  std::string schedule = "0 6 * * *";
+  // IANA time zone of the schedule. Default "Europe/Paris".
+  std::string time_zone = "Europe/Paris";
+  // Each fire is delayed by a stable per-node offset below this, in seconds, 0..86400, so a
+  // fleet does not arrive at the same second. Default 900.
+  int jitter_s = 900;
+  // Time limits of one delivery, in milliseconds: connect 100..600000 (default 10000), each
+  // read 100..600000 (default 30000), the whole request 100..3600000 (default 120000).
+  int connect_timeout_ms = 10000;
+  int read_timeout_ms = 30000;
+  int total_timeout_ms = 120000;
+  // Largest upstream answer read, in KiB, 1..65536. Default 1024.
+  int max_response_kb = 1024;
+  // Retries after a failure: exponential back-off from retry_initial_s (1..86400, default 30)
+  // up to retry_max_s (1..604800, default 3600), with jitter.
+  int retry_initial_s = 30;
+  int retry_max_s = 3600;
+
+  friend bool operator==(const SyncConfig&, const SyncConfig&) = default;
+};
+
 struct DaemonConfig {
   // Time allowed for an orderly shutdown, in milliseconds, 100..60000. Default 5000.
   int shutdown_timeout_ms = 5000;
@@ -148,6 +184,7 @@ struct Config {
   MllpConfig mllp;
   FhirConfig fhir;
   AggregateConfig aggregate;
+  SyncConfig sync;
   LogConfig log;
   DaemonConfig daemon;
 

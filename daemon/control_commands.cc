@@ -7,10 +7,6 @@
 namespace eds::daemon {
 namespace {
 
-nlohmann::json Error(const Status& s) {
-  return {{"ok", false}, {"error", s.message()}, {"code", std::string(StatusCodeName(s.code()))}};
-}
-
 nlohmann::json StatusJson(ControlContext& ctx) {
   const storage::StoreStats s = ctx.store.Stats();
   const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
@@ -32,9 +28,9 @@ nlohmann::json StatusJson(ControlContext& ctx) {
 nlohmann::json Verify(ControlContext& ctx, const storage::AuditEvent& ev) {
   ctx.store.Audit(ev).IgnoreError();
   auto audit = ctx.store.VerifyAudit();
-  if (!audit.ok()) return Error(audit.status());
+  if (!audit.ok()) return ErrorReply(audit.status());
   auto records = ctx.store.VerifyRecords();
-  if (!records.ok()) return Error(records.status());
+  if (!records.ok()) return ErrorReply(records.status());
   nlohmann::json j = {{"ok", audit->intact && records->failed == 0},
                       {"audit",
                        {{"intact", audit->intact},
@@ -59,6 +55,7 @@ nlohmann::json HandleControlRequest(ControlContext& ctx, const nlohmann::json& r
   const storage::AuditEvent ev{"edsctl uid=" + std::to_string(peer.uid), "admin." + cmd, "", ""};
   if (cmd == "ping") return {{"ok", true}};
   if (auto r = HandleReleaseCommand(ctx.releases, cmd, request, ev.actor)) return *r;
+  if (auto r = HandleSyncCommand(ctx.sync, cmd, request)) return *r;
   if (cmd == "status") return StatusJson(ctx);
   if (cmd == "verify") return Verify(ctx, ev);
   if (cmd == "import-status") return ImportStatus(ctx, request);
@@ -67,23 +64,23 @@ nlohmann::json HandleControlRequest(ControlContext& ctx, const nlohmann::json& r
   if (cmd == "backup") {
     const std::string dir = request.value("dir", "");
     auto path = ctx.store.Backup(dir, ev);
-    if (!path.ok()) return Error(path.status());
+    if (!path.ok()) return ErrorReply(path.status());
     return {{"ok", true}, {"path", *path}};
   }
   if (cmd == "rotate-key") {
     auto note = RotateMasterKey(ctx.storage, ctx.store, request.value("new_key_file", ""), ev);
-    if (!note.ok()) return Error(note.status());
+    if (!note.ok()) return ErrorReply(note.status());
     return {{"ok", true}, {"note", *note}, {"master_key_id", ctx.store.MasterKeyId()}};
   }
   if (cmd == "token-create" && ctx.tokens != nullptr) {
     auto token = ctx.tokens->Create(request.value("name", ""), ev.actor);
-    if (!token.ok()) return Error(token.status());
+    if (!token.ok()) return ErrorReply(token.status());
     // The only time the token is shown: the box keeps its hash alone.
     return {{"ok", true}, {"name", request.value("name", "")}, {"token", *token}};
   }
   if (cmd == "token-revoke" && ctx.tokens != nullptr) {
     const Status s = ctx.tokens->Revoke(request.value("name", ""), ev.actor);
-    if (!s.ok()) return Error(s);
+    if (!s.ok()) return ErrorReply(s);
     return {{"ok", true}};
   }
   if (cmd == "token-list" && ctx.tokens != nullptr) {
@@ -102,20 +99,20 @@ nlohmann::json HandleControlRequest(ControlContext& ctx, const nlohmann::json& r
       return {{"ok", true}, {"objections", list}};
     }
     auto id = ingest::ParseIdentifier(request.value("identifier", ""));
-    if (!id.ok()) return Error(id.status());
+    if (!id.ok()) return ErrorReply(id.status());
     const Status s = cmd == "objection-add" ? ctx.objections->Add(*id, ev.actor)
                      : cmd == "objection-remove"
                          ? ctx.objections->Remove(*id, ev.actor)
                          : InvalidArgumentError("unknown objection command");
-    if (!s.ok()) return Error(s);
+    if (!s.ok()) return ErrorReply(s);
     return {{"ok", true}};
   }
   if (cmd == "erase" && ctx.pseudonymizer != nullptr) {
     auto id = ingest::ParseIdentifier(request.value("identifier", ""));
-    if (!id.ok()) return Error(id.status());
+    if (!id.ok()) return ErrorReply(id.status());
     const std::string pseudonym = ingest::ResolvePseudonym(ctx.store, *ctx.pseudonymizer, {*id});
     auto report = ctx.store.ErasePatient(pseudonym, ev);
-    if (!report.ok()) return Error(report.status());
+    if (!report.ok()) return ErrorReply(report.status());
     return {{"ok", true},
             {"records_deleted", report->records_deleted},
             {"backups_scrubbed", report->backups_scrubbed},

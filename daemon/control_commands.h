@@ -10,6 +10,7 @@
 #include "daemon/config.h"
 #include "daemon/control_release.h"
 #include "daemon/control_server.h"
+#include "daemon/control_sync.h"
 #include "ingest/bulk_ingest.h"
 #include "ingest/fhir_tokens.h"
 #include "ingest/objection_register.h"
@@ -26,6 +27,7 @@ struct ControlContext {
   ingest::ObjectionRegister* objections = nullptr;       // must outlive the call
   ingest::BulkIngest* bulk = nullptr;                    // must outlive the call
   ReleaseContext releases;
+  SyncContext sync;
 };
 
 // Always answers {"ok": true, ...} or {"ok": false, "error": "..."}.

@@ -10,12 +10,6 @@ namespace {
 
 using nlohmann::json;
 
-json Error(const Status& s) {
-  return {{"ok", false},
-          {"error", std::string(s.message())},
-          {"code", std::string(StatusCodeName(s.code()))}};
-}
-
 json Summary(const aggregate::Release& r) {
   return {{"id", r.id},
           {"period", r.period},
@@ -66,11 +60,11 @@ std::optional<json> HandleReleaseCommand(ReleaseContext& ctx, const std::string&
                                          const json& request, const std::string& actor) {
   if (cmd.rfind("release-", 0) != 0) return std::nullopt;
   if (ctx.book == nullptr || ctx.packs == nullptr)
-    return Error(UnavailableError("no release book"));
+    return ErrorReply(UnavailableError("no release book"));
   if (cmd == "release-compute") {
     auto r = ctx.book->Compute(*ctx.packs, request.value("period", ""), Excluded(ctx), ctx.options,
                                actor);
-    if (!r.ok()) return Error(r.status());
+    if (!r.ok()) return ErrorReply(r.status());
     json out = Summary(*r);
     out["ok"] = true;
     out["decisions"] = r->decisions.size();
@@ -79,7 +73,7 @@ std::optional<json> HandleReleaseCommand(ReleaseContext& ctx, const std::string&
   }
   if (cmd == "release-list") {
     auto list = ctx.book->List();
-    if (!list.ok()) return Error(list.status());
+    if (!list.ok()) return ErrorReply(list.status());
     json releases = json::array();
     for (const auto& s : *list) {
       releases.push_back({{"id", s.id},
@@ -92,7 +86,7 @@ std::optional<json> HandleReleaseCommand(ReleaseContext& ctx, const std::string&
   const std::string id = request.value("id", "");
   if (cmd == "release-show") {
     auto r = ctx.book->Get(id);
-    if (!r.ok()) return Error(r.status());
+    if (!r.ok()) return ErrorReply(r.status());
     json out = Summary(*r);
     out["ok"] = true;
     json decisions = json::array();
@@ -128,7 +122,7 @@ std::optional<json> HandleReleaseCommand(ReleaseContext& ctx, const std::string&
   } else {
     return json{{"ok", false}, {"error", "unknown command '" + cmd + "'"}};
   }
-  if (!s.ok()) return Error(s);
+  if (!s.ok()) return ErrorReply(s);
   return json{{"ok", true}};
 }
 

@@ -371,4 +371,8 @@ Result<nlohmann::json> ControlRequest(const std::string& socket_path, const nloh
   return response;
 }
 
+nlohmann::json ErrorReply(const Status& s) {
+  return {{"ok", false}, {"error", s.message()}, {"code", std::string(StatusCodeName(s.code()))}};
+}
+
 }  // namespace eds::daemon

@@ -20,6 +20,9 @@
 
 namespace eds::daemon {
 
+// The answer to a request that failed: {"ok": false, "error": message, "code": name}.
+nlohmann::json ErrorReply(const Status& s);
+
 struct PeerCredentials {
   pid_t pid = 0;
   uid_t uid = 0;

@@ -44,6 +44,9 @@ struct Node::Impl {
   std::unique_ptr<ingest::BulkIngest> bulk;
   std::vector<aggregate::MeasurePack> packs;
   std::unique_ptr<aggregate::ReleaseBook> releases;
+  std::unique_ptr<sync::NodeIdentity> identity;
+  std::unique_ptr<sync::Outbox> outbox;
+  std::unique_ptr<sync::SyncService> sync;
   std::unique_ptr<ingest::FhirIngest> fhir;
   std::unique_ptr<webadmin::AdminServer> fhir_server;
   std::unique_ptr<ControlServer> control;
@@ -59,8 +62,15 @@ struct Node::Impl {
                       config.aggregate.reporter,
                       {static_cast<uint64_t>(config.aggregate.rounding_base),
                        config.aggregate.cell_key_perturbation}}};
-    return {*store,           config.storage, started, tokens.get(), pseudonymizer.get(),
-            objections.get(), bulk.get(),     r};
+    return {*store,
+            config.storage,
+            started,
+            tokens.get(),
+            pseudonymizer.get(),
+            objections.get(),
+            bulk.get(),
+            r,
+            {identity.get(), outbox.get(), sync.get()}};
   }
   webadmin::HttpResponse ServeFhir(const webadmin::HttpRequest& request);
   void Reload();
@@ -77,6 +87,27 @@ void BlockSignals() {
 }
 
 namespace {
+
+sync::SyncOptions SyncOptionsOf(const SyncConfig& c) {
+  sync::SyncOptions o;
+  o.upstream.url = c.upstream_url;
+  o.upstream.ca_file = c.ca_file;
+  o.upstream.spki_pin = c.spki_pin;
+  o.upstream.client_cert = c.client_cert;
+  o.upstream.client_key = c.client_key;
+  o.upstream.proxy_url = c.proxy_url;
+  o.upstream.connect_timeout = std::chrono::milliseconds(c.connect_timeout_ms);
+  o.upstream.read_timeout = std::chrono::milliseconds(c.read_timeout_ms);
+  o.upstream.total_timeout = std::chrono::milliseconds(c.total_timeout_ms);
+  o.upstream.max_response_bytes = static_cast<size_t>(c.max_response_kb) << 10;
+  o.upstream.user_agent = std::string("edsd/") + kVersion;
+  o.schedule = c.schedule;
+  o.time_zone = c.time_zone;
+  o.jitter = std::chrono::seconds(c.jitter_s);
+  o.retry_initial = std::chrono::seconds(c.retry_initial_s);
+  o.retry_max = std::chrono::seconds(c.retry_max_s);
+  return o;
+}
 
 void Announce(const Systemd& systemd, const std::string& text) {
   systemd.NotifyStatus(text).IgnoreError();
@@ -180,6 +211,22 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
   impl->bulk = std::make_unique<ingest::BulkIngest>(*impl->store, *impl->pseudonymizer);
   impl->packs = LoadPacks(c.aggregate.packs_dir);
   impl->releases = std::make_unique<aggregate::ReleaseBook>(*impl->store, SystemClock::Get());
+  EDS_ASSIGN_OR_RETURN(sync::NodeIdentity identity, sync::NodeIdentity::Load(*impl->store));
+  impl->identity = std::make_unique<sync::NodeIdentity>(std::move(identity));
+  impl->outbox = std::make_unique<sync::Outbox>(*impl->store, *impl->releases, *impl->identity,
+                                                SystemClock::Get());
+  EDS_RETURN_IF_ERROR(impl->outbox->Load());
+  LogInfo("node identity " + impl->identity->node_id(),
+          {{"EDS_NODE_ID", impl->identity->node_id()},
+           {"EDS_NODE_FINGERPRINT", impl->identity->Fingerprint()}});
+  if (c.sync.enabled) {
+    Announce(impl->systemd, "starting the upstream sync");
+    EDS_ASSIGN_OR_RETURN(impl->sync, sync::SyncService::Start(*impl->outbox, SyncOptionsOf(c.sync),
+                                                              impl->identity->node_id()));
+    LogInfo("releases go to " + c.sync.upstream_url + " on \"" + c.sync.schedule + "\" (" +
+                c.sync.time_zone + "), next run " + impl->sync->NextRunAt(),
+            {{"EDS_SYNC_NEXT", impl->sync->NextRunAt()}});
+  }
 
   Announce(impl->systemd, "starting the control socket");
   std::error_code ec;
@@ -301,6 +348,7 @@ void Node::Impl::Shutdown() {
   fhir_stop.join();
   if (mllp) mllp->Stop();
   if (control) control->Stop();
+  if (sync) sync->Stop();
   store->Audit({"system", "daemon.stop", "", ""}).IgnoreError();
   store.reset();
   LogInfo("stopped");

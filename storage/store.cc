@@ -222,14 +222,17 @@ std::string Store::Impl::HashLogicalId(std::string_view logical_id) const {
 }
 
 Status Store::Write(const std::vector<RecordWrite>& records, const AuditEvent& event,
-                    const std::vector<AliasWrite>& aliases) {
-  return impl_->WriteRecords(records, event, aliases);
+                    const std::vector<AliasWrite>& aliases,
+                    const std::vector<OutboxWrite>& outbox) {
+  return impl_->WriteRecords(records, event, aliases, outbox);
 }
 
 Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const AuditEvent& event,
-                                 const std::vector<AliasWrite>& aliases) {
+                                 const std::vector<AliasWrite>& aliases,
+                                 const std::vector<OutboxWrite>& outbox) {
   std::vector<WriteOp> ops;
-  ops.reserve(3 * records.size() + aliases.size() + 2);
+  ops.reserve(3 * records.size() + aliases.size() + outbox.size() + 2);
+  EDS_RETURN_IF_ERROR(OutboxOps(outbox, &ops));
   std::vector<std::pair<std::string, std::string>> new_aliases;  // hashed alias, pseudonym
   std::unordered_set<std::string> new_buckets;
   for (const auto& a : aliases) {

@@ -55,6 +55,18 @@ struct AliasWrite {
   std::string patient;  // the pseudonym it stands for
 };
 
+// One change to the outbox, an ordered queue of opaque entries by sequence number (the sync
+// module's releases waiting for the upstream). `value` nullopt removes the entry.
+struct OutboxWrite {
+  uint64_t seq = 0;
+  std::optional<std::string> value;
+};
+
+struct OutboxEntry {
+  uint64_t seq = 0;
+  std::string value;
+};
+
 struct StoreStats {
   uint64_t records_estimate = 0;
   uint64_t patients = 0;
@@ -81,9 +93,16 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // Durable when it returns OK. The batch, its aliases and its audit entry commit atomically.
+  // Durable when it returns OK. The batch, its aliases, its outbox changes and its audit entry
+  // commit atomically. An outbox sequence must be above LastOutboxSequence() to be added.
   Status Write(const std::vector<RecordWrite>& records, const AuditEvent& event,
-               const std::vector<AliasWrite>& aliases = {});
+               const std::vector<AliasWrite>& aliases = {},
+               const std::vector<OutboxWrite>& outbox = {});
+  // The outbox's entries in sequence order (at most `limit`), decrypted. Entries are aggregates,
+  // not patient data: no audit entry.
+  Result<std::vector<OutboxEntry>> ReadOutbox(size_t limit);
+  // The highest sequence ever added to the outbox (0 when none).
+  Result<uint64_t> LastOutboxSequence();
   // The pseudonym an alias stands for, or nullopt.
   Result<std::optional<std::string>> ResolveAlias(std::string_view alias);
   // A named secret of this node for other modules (pseudonymisation key, token hashing): made

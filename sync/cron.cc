@@ -302,4 +302,6 @@ Result<system_clock::time_point> JitteredFire(system_clock::time_point fire_time
   return fire_time + std::chrono::milliseconds(static_cast<int64_t>(offset));
 }
 
+Status CheckTimeZone(std::string_view zone) { return CalendarFor(zone).status(); }
+
 }  // namespace eds::sync

@@ -48,6 +48,9 @@ class CronSchedule {
   bool day_of_week_star_ = false;
 };
 
+// OK when `zone` is an IANA time zone name this box knows; else kInvalidArgument.
+Status CheckTimeZone(std::string_view zone);
+
 // `fire_time` plus an offset in [0, window) taken from a keyed BLAKE2b hash of the fire time under
 // `node_seed` (16 to 64 secret bytes, e.g. from the node identity): each node of a fleet lands at
 // its own point in the window, and the same node always lands at the same point for a given fire.

@@ -198,6 +198,10 @@ struct AdminServer::Impl {
     auto* server = static_cast<const AdminServer*>(user_data);
     Status s = internal::ConfigureServerTls(static_cast<SSL_CTX*>(ssl_ctx),
                                             server->options_.cert_path, server->options_.key_path);
+    if (s.ok() && !server->options_.client_ca_path.empty()) {
+      s = internal::RequireClientCertificates(static_cast<SSL_CTX*>(ssl_ctx),
+                                              server->options_.client_ca_path);
+    }
     if (!s.ok()) {
       LogError("admin server TLS set-up failed", {{"EDS_ERROR", s.ToString()}});
       return -1;

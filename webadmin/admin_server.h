@@ -41,6 +41,8 @@ struct AdminServerOptions {
   // each); an idle connection holds a worker for at most keep_alive_timeout_ms. Default off.
   bool keep_alive = false;
   int keep_alive_timeout_ms = 2000;
+  // PEM CA bundle: when set, clients must present a certificate chaining to it (mutual TLS).
+  std::string client_ca_path;
 };
 
 // Called on a worker thread; must be thread-safe and must not throw.

@@ -20,9 +20,11 @@ enum class Cf : int {
   kFacts = 6,
   kOwners = 7,
   kFactBuckets = 8,
+  kOutbox = 9,
 };
-inline constexpr std::array<const char*, 9> kCfNames = {
-    "default", "records", "keys", "audit", "meta", "aliases", "facts", "owners", "fact_buckets"};
+inline constexpr std::array<const char*, 10> kCfNames = {
+    "default", "records", "keys",   "audit",        "meta",
+    "aliases", "facts",   "owners", "fact_buckets", "outbox"};
 
 // keys CF
 inline constexpr std::string_view kMasterKeyIdKey = "m";
@@ -85,6 +87,15 @@ inline std::string AuditKey(uint64_t seq) {
   return k;
 }
 
+// outbox CF: sequence number (8, big-endian) -> entry sealed under the system data key, with
+// the key as associated data (prefixed so an entry can never pass for a record).
+inline std::string OutboxKey(uint64_t seq) {
+  std::string k;
+  PutBigEndian64(k, seq);
+  return k;
+}
+inline std::string OutboxAssociatedData(std::string_view key) { return "o" + std::string(key); }
+
 // meta CF
 inline constexpr std::string_view kFormatKey = "format";
 inline constexpr std::string_view kAuditHeadKey = "audit/head";  // seq (8) || hash (32)
@@ -95,5 +106,8 @@ inline std::string DictKey(uint32_t id) {
   return k;
 }
 inline constexpr std::string_view kBackupPrefix = "backup/";
+// The highest outbox sequence ever used (8, big-endian): sequences are never reused, even after
+// their entries leave the outbox.
+inline constexpr std::string_view kOutboxLastKey = "outbox/last";
 
 }  // namespace eds::storage::internal

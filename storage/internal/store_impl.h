@@ -82,7 +82,10 @@ struct Store::Impl {
   Result<std::optional<std::string>> Get(internal::Cf c, std::string_view key);
 
   Status WriteRecords(const std::vector<RecordWrite>& records, const AuditEvent& event,
-                      const std::vector<AliasWrite>& aliases);
+                      const std::vector<AliasWrite>& aliases,
+                      const std::vector<OutboxWrite>& outbox);
+  // Appends the ops of outbox changes (sealed entries, the last-sequence marker).
+  Status OutboxOps(const std::vector<OutboxWrite>& outbox, std::vector<internal::WriteOp>* ops);
   std::string HashPseudonym(std::string_view patient) const;
   std::string BucketKey(uint32_t bucket, uint64_t patient_no) const;
   Result<std::vector<std::string>> BucketKeysOf(uint64_t patient_no);

@@ -78,7 +78,7 @@ TEST(ConfigTest, ExampleFileCommentsEveryKey) {
 
 TEST(ConfigTest, AllConfigKeysAreUniqueAndDotted) {
   std::vector<std::string> keys = AllConfigKeys();
-  EXPECT_EQ(keys.size(), 41u);
+  EXPECT_EQ(keys.size(), 57u);
   for (const std::string& key : keys) EXPECT_EQ(std::count(key.begin(), key.end(), '.'), 1) << key;
   std::sort(keys.begin(), keys.end());
   EXPECT_EQ(std::adjacent_find(keys.begin(), keys.end()), keys.end());
@@ -234,6 +234,22 @@ TEST(ConfigTest, RejectsBadStringValues) {
                 "\" is longer than 107 bytes, the limit for a UNIX socket path");
 }
 
+TEST(ConfigTest, SyncSettingsAreCheckedBeforeStart) {
+  EXPECT_EQ(ErrorOf("[sync]\nenabled = true\n"),
+            "edsd.toml:2: sync.upstream_url: must be set when sync.enabled is true\n"
+            "edsd.toml:2: sync.ca_file: must be set when sync.enabled is true");
+  EXPECT_EQ(ErrorOf("[sync]\nupstream_url = \"http://hub.example.fr\"\n"),
+            "edsd.toml:2: sync.upstream_url: \"http://hub.example.fr\" must be an https:// URL");
+  EXPECT_THAT(ErrorOf("[sync]\nschedule = \"0 25 * * *\"\n"),
+              HasSubstr("edsd.toml:2: sync.schedule: \"0 25 * * *\" cron field hour: bad token"));
+  EXPECT_EQ(ErrorOf("[sync]\ntime_zone = \"Europe/Lutece\"\n"),
+            "edsd.toml:2: sync.time_zone: \"Europe/Lutece\" unknown time zone 'Europe/Lutece'");
+  EXPECT_EQ(ErrorOf("[sync]\nclient_cert = \"/c\"\n"),
+            "edsd.toml:2: sync.client_cert and sync.client_key: set both or neither");
+  EXPECT_EQ(ErrorOf("[sync]\nretry_initial_s = 60\nretry_max_s = 30\n"),
+            "edsd.toml:3: sync.retry_max_s: must be at least retry_initial_s");
+}
+
 TEST(ConfigTest, CreatingKeyFileNeedsItsPath) {
   EXPECT_EQ(ErrorOf("[storage]\n\ncreate_master_key_file = true\n"),
             "edsd.toml:3: storage.create_master_key_file: needs storage.master_key_file to be set");
@@ -371,6 +387,23 @@ k = 12
 reporter = "Hospital"
 rounding_base = 5
 cell_key_perturbation = true
+[sync]
+enabled = true
+upstream_url = "https://hub.example.fr/eds"
+ca_file = "/ca.pem"
+spki_pin = "pin"
+client_cert = "/cc"
+client_key = "/ck"
+proxy_url = "http://proxy.example.fr:3128"
+schedule = "30 2 * * 1"
+time_zone = "America/New_York"
+jitter_s = 5
+connect_timeout_ms = 101
+read_timeout_ms = 102
+total_timeout_ms = 103
+max_response_kb = 2
+retry_initial_s = 2
+retry_max_s = 4
 [log]
 level = "error"
 [daemon]

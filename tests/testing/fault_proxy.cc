@@ -72,7 +72,8 @@ size_t ContentLength(std::string head) {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket client, FaultConfig config, std::shared_ptr<ssl::context> tls,
-          tcp::endpoint target, std::chrono::milliseconds timeout, std::atomic<int>& handshakes)
+          tcp::endpoint target, std::chrono::milliseconds timeout, std::atomic<int>& handshakes,
+          std::atomic<uint64_t>& response_bytes)
       : client_(std::move(client)),
         upstream_(client_.get_executor()),
         deadline_(client_.get_executor()),
@@ -82,7 +83,8 @@ class Session : public std::enable_shared_from_this<Session> {
         target_(target),
         timeout_(timeout),
         response_left_(config_.cut_after_bytes),
-        handshakes_(handshakes) {}
+        handshakes_(handshakes),
+        response_bytes_(response_bytes) {}
 
   void Start() {
     auto self = shared_from_this();
@@ -108,6 +110,9 @@ class Session : public std::enable_shared_from_this<Session> {
       case FaultMode::kHttpStatus:
       case FaultMode::kWrongCert:
         StartTls();
+        break;
+      case FaultMode::kConnectTunnel:
+        ReadConnect();
         break;
     }
   }
@@ -151,12 +156,34 @@ class Session : public std::enable_shared_from_this<Session> {
         n = std::min(n, response_left_);
         response_left_ -= n;
       }
+      if (response) response_bytes_.fetch_add(n);
       asio::async_write(to, asio::buffer(buffer.data(), n),
                         [this, self, &from, &to, &buffer, response, cut](error_code wec, size_t) {
                           if (wec || cut || closed_) return Close();
                           Pipe(from, to, buffer, response);
                         });
     });
+  }
+
+  // The request head of an HTTP proxy client: only a tunnel to the configured upstream opens.
+  void ReadConnect() {
+    auto self = shared_from_this();
+    asio::async_read_until(
+        client_, asio::dynamic_buffer(request_, kMaxRequestBytes), "\r\n\r\n",
+        [self](error_code ec, size_t head_size) {
+          if (ec || self->closed_) return self->Close();
+          const std::string expected =
+              "CONNECT 127.0.0.1:" + std::to_string(self->target_.port()) + " HTTP/1.1\r\n";
+          const bool ok = self->request_.compare(0, expected.size(), expected) == 0 &&
+                          self->request_.size() == head_size;
+          self->reply_ = ok ? "HTTP/1.1 200 Connection established\r\n\r\n"
+                            : "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n";
+          asio::async_write(self->client_, asio::buffer(self->reply_),
+                            [self, ok](error_code wec, size_t) {
+                              if (wec || !ok || self->closed_) return self->Close();
+                              self->ConnectUpstream();
+                            });
+        });
   }
 
   void StartTls() {
@@ -219,6 +246,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string request_;
   std::string reply_;
   std::atomic<int>& handshakes_;
+  std::atomic<uint64_t>& response_bytes_;
 };
 
 }  // namespace
@@ -283,6 +311,7 @@ class FaultProxy::Impl {
   uint16_t port() const { return port_; }
   int ConnectionsSeen(FaultMode mode) const { return seen_[ModeIndex(mode)].load(); }
   int TlsHandshakesCompleted() const { return handshakes_.load(); }
+  uint64_t ResponseBytes() const { return response_bytes_.load(); }
 
  private:
   void Accept() {
@@ -304,8 +333,9 @@ class FaultProxy::Impl {
       tls = tls_;
     }
     seen_[ModeIndex(config.mode)].fetch_add(1);
-    auto session = std::make_shared<Session>(std::move(socket), std::move(config), std::move(tls),
-                                             target_, options_.connection_timeout, handshakes_);
+    auto session =
+        std::make_shared<Session>(std::move(socket), std::move(config), std::move(tls), target_,
+                                  options_.connection_timeout, handshakes_, response_bytes_);
     std::erase_if(sessions_, [](const std::weak_ptr<Session>& w) { return w.expired(); });
     sessions_.push_back(session);
     session->Start();
@@ -328,6 +358,7 @@ class FaultProxy::Impl {
 
   std::array<std::atomic<int>, kFaultModeCount> seen_{};
   std::atomic<int> handshakes_{0};
+  std::atomic<uint64_t> response_bytes_{0};
 };
 
 Result<std::unique_ptr<FaultProxy>> FaultProxy::Start(uint16_t target_port,
@@ -344,6 +375,7 @@ uint16_t FaultProxy::port() const { return impl_->port(); }
 Status FaultProxy::SetMode(const FaultConfig& config) { return impl_->SetMode(config); }
 int FaultProxy::ConnectionsSeen(FaultMode mode) const { return impl_->ConnectionsSeen(mode); }
 int FaultProxy::TlsHandshakesCompleted() const { return impl_->TlsHandshakesCompleted(); }
+uint64_t FaultProxy::ResponseBytes() const { return impl_->ResponseBytes(); }
 void FaultProxy::Stop() { impl_->Stop(); }
 
 }  // namespace eds::testing

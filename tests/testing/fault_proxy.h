@@ -34,8 +34,10 @@ enum class FaultMode {
                  // upstream.
   kWrongCert,    // Terminate TLS with `tls` (a certificate the client should refuse); if the client
                  // goes on anyway, answer 200. No upstream.
+  kConnectTunnel,  // An HTTP proxy: a CONNECT naming the upstream (127.0.0.1:port) is answered
+                   // 200 and then piped as kPass; any other request is answered 403.
 };
-inline constexpr int kFaultModeCount = 6;
+inline constexpr int kFaultModeCount = 7;
 
 struct FaultConfig {
   FaultMode mode = FaultMode::kPass;
@@ -45,6 +47,7 @@ struct FaultConfig {
   CertFiles tls;
 
   static FaultConfig Pass() { return {}; }
+  static FaultConfig ConnectTunnel() { return With(FaultMode::kConnectTunnel); }
   static FaultConfig Drop() { return With(FaultMode::kDrop); }
   static FaultConfig Delay(std::chrono::milliseconds delay) {
     FaultConfig c = With(FaultMode::kDelay);
@@ -98,6 +101,8 @@ class FaultProxy {
   Status SetMode(const FaultConfig& config);
   // Connections accepted while `mode` was in force.
   int ConnectionsSeen(FaultMode mode) const;
+  // Bytes piped from the upstream to clients so far, in every mode that pipes.
+  uint64_t ResponseBytes() const;
   // TLS handshakes completed in kHttpStatus and kWrongCert modes (a client that refuses the
   // certificate never completes one).
   int TlsHandshakesCompleted() const;

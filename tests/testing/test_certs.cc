@@ -130,7 +130,8 @@ Result<X509Ptr> BuildCert(EVP_PKEY* subject_key, const std::string& common_name,
         AddExtension(cert.get(), signer, NID_basic_constraints, "critical,CA:FALSE"));
     EDS_RETURN_IF_ERROR(
         AddExtension(cert.get(), signer, NID_key_usage, "critical,digitalSignature"));
-    EDS_RETURN_IF_ERROR(AddExtension(cert.get(), signer, NID_ext_key_usage, "serverAuth"));
+    EDS_RETURN_IF_ERROR(
+        AddExtension(cert.get(), signer, NID_ext_key_usage, "serverAuth,clientAuth"));
     EDS_RETURN_IF_ERROR(AddExtension(cert.get(), signer, NID_subject_alt_name,
                                      (IsIpAddress(host) ? "IP:" : "DNS:") + host));
   }

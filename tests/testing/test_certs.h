@@ -30,7 +30,8 @@ struct CertValidity {
 // CN=`name`, valid for CertValidity::Current() widened to ten years ahead.
 Result<CertFiles> MakeTestCa(const std::filesystem::path& dir, const std::string& name);
 
-// A server certificate for `host` (a DNS name or an IP address, put in the SAN) signed by `ca`.
+// A leaf certificate for `host` (a DNS name or an IP address, put in the SAN) signed by `ca`, for
+// server or client use (mutual TLS).
 Result<CertFiles> MakeServerCert(const std::filesystem::path& dir, const std::string& name,
                                  const CertFiles& ca, const std::string& host,
                                  const CertValidity& validity = CertValidity::Current());

@@ -67,4 +67,13 @@ Status ConfigureServerTls(SSL_CTX* ctx, const std::string& cert_path, const std:
   return OkStatus();
 }
 
+Status RequireClientCertificates(SSL_CTX* ctx, const std::string& ca_path) {
+  if (SSL_CTX_load_verify_locations(ctx, ca_path.c_str(), nullptr) != 1) {
+    return InvalidArgumentError("client CA file " + ca_path +
+                                ": cannot load: " + DrainOpenSslErrors());
+  }
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  return OkStatus();
+}
+
 }  // namespace eds::webadmin::internal

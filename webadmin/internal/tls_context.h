@@ -17,4 +17,7 @@ Status CheckCertificateAndKey(const std::string& cert_path, const std::string& k
 // Applies the policy and loads the certificate chain and key into `ctx`.
 Status ConfigureServerTls(SSL_CTX* ctx, const std::string& cert_path, const std::string& key_path);
 
+// Mutual TLS: clients must present a certificate chaining to the CAs in `ca_path`.
+Status RequireClientCertificates(SSL_CTX* ctx, const std::string& ca_path);
+
 }  // namespace eds::webadmin::internal
