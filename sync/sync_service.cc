@@ -83,10 +83,26 @@ Result<DeliveryReport> SyncService::RunNow() {
   auto report = RunOnce();
   {
     std::lock_guard lock(mu_);
-    if (report.ok() && report->failure.ok()) failures_ = 0;
+    Schedule(report);
   }
-  wake_.notify_all();  // the loop recomputes its next run
+  wake_.notify_all();  // the loop takes the new deadline
   return report;
+}
+
+void SyncService::Schedule(const Result<DeliveryReport>& report) {
+  const auto now = system_clock::now();
+  if (report.ok() && report->failure.ok()) {
+    failures_ = 0;
+    // A full batch means more may wait: go on at once; else sleep until the next fire.
+    next_ = report->delivered >= options_.batch ? now : NextFire(now);
+    return;
+  }
+  ++failures_;
+  const Status why = report.ok() ? report->failure : report.status();
+  const double unit = static_cast<double>(randombytes_uniform(1u << 20)) / (1u << 20);
+  next_ = now + RetryDelay(failures_, options_.retry_initial, options_.retry_max, unit);
+  LogWarning("release delivery failed; retrying later",
+             {{"EDS_ERROR", why.ToString()}, {"EDS_NEXT_ATTEMPT", FormatRfc3339(next_)}});
 }
 
 void SyncService::Loop() {
@@ -97,19 +113,7 @@ void SyncService::Loop() {
     lock.unlock();
     auto report = RunOnce();
     lock.lock();
-    const auto now = system_clock::now();
-    if (report.ok() && report->failure.ok()) {
-      failures_ = 0;
-      // A full batch means more may wait: go on at once; else sleep until the next fire.
-      next_ = report->delivered >= options_.batch ? now : NextFire(now);
-      continue;
-    }
-    ++failures_;
-    const Status why = report.ok() ? report->failure : report.status();
-    const double unit = static_cast<double>(randombytes_uniform(1u << 20)) / (1u << 20);
-    next_ = now + RetryDelay(failures_, options_.retry_initial, options_.retry_max, unit);
-    LogWarning("release delivery failed; retrying later",
-               {{"EDS_ERROR", why.ToString()}, {"EDS_NEXT_ATTEMPT", FormatRfc3339(next_)}});
+    Schedule(report);
   }
 }
 

@@ -2,7 +2,8 @@
 // delayed by the node's stable jitter) it signs and queues the approved releases and sends the
 // outbox in order. After a failure it retries with exponential back-off and jitter up to a
 // ceiling instead of waiting for the next fire; a backlog bigger than one run goes out in
-// consecutive runs. `RunNow` (edsctl sync now) does one run on the caller's thread. Thread-safe.
+// consecutive runs. `RunNow` (edsctl sync now) does one run on the caller's thread; a failure
+// there is retried by the loop like its own. Thread-safe.
 #pragma once
 
 #include <chrono>
@@ -55,6 +56,9 @@ class SyncService {
               std::unique_ptr<UpstreamClient> client);
   void Loop();
   Result<DeliveryReport> RunOnce();
+  // Sets the next run from a run's outcome: the next fire after a success, a back-off after a
+  // failure (whoever ran it: the loop or RunNow). Holds mu_.
+  void Schedule(const Result<DeliveryReport>& report);
   std::chrono::system_clock::time_point NextFire(std::chrono::system_clock::time_point after);
 
   Outbox& outbox_;
