@@ -162,6 +162,10 @@ Result<DeliveryReport> Outbox::Deliver(UpstreamClient& client, size_t max) {
                               {{std::string(kHeaderField), Base64Encode(envelope.header)},
                                {std::string(kSignatureField), Base64Encode(envelope.signature)}},
                               "application/fhir+json", envelope.bundle);
+    if (answer.ok()) {
+      report.request_bytes += answer->request_bytes;
+      report.response_bytes += answer->response_bytes;
+    }
     Status outcome = answer.ok() ? ClassifyAnswer(*answer) : answer.status();
     if (!outcome.ok()) {
       EDS_RETURN_IF_ERROR(Failed(release.id, release.state, outcome));

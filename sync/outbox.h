@@ -42,7 +42,9 @@ struct DeliveryState {
 
 struct DeliveryReport {
   size_t delivered = 0;
-  Status failure;  // OK when the queue emptied or `max` releases went
+  uint64_t request_bytes = 0;   // HTTP bytes sent, answered or not
+  uint64_t response_bytes = 0;  // HTTP bytes of the answers
+  Status failure;               // OK when the queue emptied or `max` releases went
 };
 
 class Outbox {

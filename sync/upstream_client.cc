@@ -42,15 +42,31 @@ std::string HostPort(const std::string& host, const std::string& port) {
   return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + port;
 }
 
+// Runs the operations started on `ioc` to completion; `result` is what their handler set.
+error_code Drive(asio::io_context& ioc, const error_code& result) {
+  ioc.restart();
+  ioc.run();
+  // run() also returns when Cancel() stops the context mid-operation.
+  return result == asio::error::would_block ? asio::error::operation_aborted : result;
+}
+
 // Runs one asynchronous operation to completion on `ioc`.
 template <typename Start>
 error_code RunOp(asio::io_context& ioc, Start&& start) {
   error_code result = asio::error::would_block;
   std::forward<Start>(start)([&result](error_code ec, auto&&...) { result = ec; });
-  ioc.restart();
-  ioc.run();
-  // run() also returns when Cancel() stops the context mid-operation.
-  return result == asio::error::would_block ? asio::error::operation_aborted : result;
+  return Drive(ioc, result);
+}
+
+// The same for a read or write, with the bytes it moved.
+template <typename Start>
+error_code RunTransfer(asio::io_context& ioc, Start&& start, size_t* transferred) {
+  error_code result = asio::error::would_block;
+  std::forward<Start>(start)([&result, transferred](error_code ec, size_t n) {
+    result = ec;
+    *transferred = n;
+  });
+  return Drive(ioc, result);
 }
 
 std::string OpenSslReason() {
@@ -337,7 +353,9 @@ Result<HttpResponse> UpstreamClient::Impl::Post(
   req.prepare_payload();
   EDS_ASSIGN_OR_RETURN(read_budget, budget(options.read_timeout));
   beast::get_lowest_layer(stream).expires_after(read_budget);
-  ec = RunOp(ioc, [&](auto handler) { http::async_write(stream, req, handler); });
+  size_t request_bytes = 0;
+  ec = RunTransfer(
+      ioc, [&](auto handler) { http::async_write(stream, req, handler); }, &request_bytes);
   if (ec == beast::error::timeout)
     return DeadlineExceededError("sending to " + url.host + " timed out");
   if (ec) return UnavailableError("sending to " + url.host + " failed: " + ec.message());
@@ -347,7 +365,10 @@ Result<HttpResponse> UpstreamClient::Impl::Post(
   parser.body_limit(options.max_response_bytes);
   EDS_ASSIGN_OR_RETURN(read_budget, budget(options.read_timeout));
   beast::get_lowest_layer(stream).expires_after(read_budget);
-  ec = RunOp(ioc, [&](auto handler) { http::async_read(stream, buffer, parser, handler); });
+  size_t response_bytes = 0;
+  ec = RunTransfer(
+      ioc, [&](auto handler) { http::async_read(stream, buffer, parser, handler); },
+      &response_bytes);
   if (ec == http::error::body_limit || ec == http::error::header_limit) {
     return ResourceExhaustedError("response from " + url.host + " is larger than " +
                                   std::to_string(options.max_response_bytes) + " bytes");
@@ -370,6 +391,8 @@ Result<HttpResponse> UpstreamClient::Impl::Post(
     out.headers[name] = std::string(field.value());
   }
   out.body = res.body();
+  out.request_bytes = request_bytes;
+  out.response_bytes = response_bytes;
   // A polite close; the answer is complete whatever the peer does now.
   beast::get_lowest_layer(stream).expires_after(std::chrono::milliseconds(500));
   RunOp(ioc, [&](auto handler) { stream.async_shutdown(handler); });

@@ -40,6 +40,9 @@ struct HttpResponse {
   int status = 0;
   std::map<std::string, std::string> headers;  // names lower-cased
   std::string body;
+  // HTTP bytes of the request sent and the answer read (headers included, TLS excluded).
+  size_t request_bytes = 0;
+  size_t response_bytes = 0;
 };
 
 struct ParsedUrl {
