@@ -5,6 +5,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <functional>
 
 namespace eds::update {
 namespace {
@@ -61,6 +62,18 @@ Result<std::string> HttpFetcher::Fetch(std::string_view url, uint64_t max_length
   auto fail = [&failure](beast::error_code ec) {
     if (!failure) failure = ec;
   };
+  // Reads piece by piece and checks the length itself after each piece: Beast's body_limit was
+  // seen not to stop a body that arrived in the same read as the header.
+  std::function<void()> read_some = [&] {
+    http::async_read_some(stream, buffer, parser, [&](beast::error_code ec, size_t) {
+      if (ec) return fail(ec);
+      const auto declared = parser.content_length();
+      if ((declared && *declared > max_length) || parser.get().body().size() > max_length) {
+        return fail(http::error::body_limit);
+      }
+      if (!parser.is_done()) read_some();
+    });
+  };
   stream.expires_after(timeout_);
   resolver.async_resolve(
       parsed->host, parsed->port, [&](beast::error_code ec, tcp::resolver::results_type found) {
@@ -69,8 +82,7 @@ Result<std::string> HttpFetcher::Fetch(std::string_view url, uint64_t max_length
           if (ec2) return fail(ec2);
           http::async_write(stream, request, [&](beast::error_code ec3, size_t) {
             if (ec3) return fail(ec3);
-            http::async_read(stream, buffer, parser,
-                             [&](beast::error_code ec4, size_t) { fail(ec4); });
+            read_some();
           });
         });
       });
