@@ -1,5 +1,7 @@
 #include "update/conformance_client.h"
 
+#include <time.h>
+
 #include <cstdio>
 
 #include "common/clock.h"
@@ -12,6 +14,22 @@
 
 namespace eds::update {
 namespace {
+
+// Reads the time through libc's clock_gettime on every call, so that libfaketime (which
+// interposes it) moves this client's clock, as conformance runs with expired metadata need.
+class LibcClock final : public Clock {
+ public:
+  std::chrono::system_clock::time_point Now() const override {
+    timespec ts{};
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    return std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec)));
+  }
+  std::chrono::steady_clock::time_point Monotonic() const override {
+    return std::chrono::steady_clock::now();
+  }
+};
 
 Status Init(const CliArgs& args, DirectoryMetadataStore& store) {
   if (args.words.size() != 2) return InvalidArgumentError("init takes TRUSTED_ROOT_FILE");
@@ -53,8 +71,8 @@ Status Run(const std::vector<std::string>& argv) {
   TufClientOptions options;
   options.metadata_base_url = metadata_url;
   options.targets_base_url = args.OneOr("--target-base-url", "");
-  // SystemClock reads clock_gettime, which libfaketime can move.
-  TufClient client(store, fetcher, SystemClock::Get(), options);
+  LibcClock clock;
+  TufClient client(store, fetcher, clock, options);
   if (command == "refresh") return client.Refresh();
   return Download(args, client);
 }
