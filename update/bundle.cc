@@ -1,5 +1,7 @@
 #include "update/bundle.h"
 
+#include <unistd.h>
+
 #include <set>
 
 #include "common/encoding.h"
@@ -97,18 +99,45 @@ std::vector<std::string> BundleFetcher::EntryNames() const {
 
 Status WriteBundle(const std::filesystem::path& out,
                    const std::vector<std::pair<std::string, std::filesystem::path>>& entries) {
-  std::string bytes(kBundleMagic);
   std::set<std::string> names;
   for (const auto& [name, file] : entries) {
     if (!ValidName(name)) return InvalidArgumentError("bad bundle entry name: " + name);
     if (!names.insert(name).second) return InvalidArgumentError("duplicate entry: " + name);
-    EDS_ASSIGN_OR_RETURN(std::string data, ReadFile(file));
-    PutBigEndian32(bytes, static_cast<uint32_t>(name.size()));
-    bytes += name;
-    PutBigEndian64(bytes, data.size());
-    bytes += data;
   }
-  return WriteFileAtomic(out, bytes);
+  // Streamed entry by entry (firmware images are large) into a temporary, then renamed.
+  std::filesystem::path tmp = out;
+  tmp += ".tmp";
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> f(std::fopen(tmp.c_str(), "wb"), std::fclose);
+  if (!f) return UnavailableError("cannot create " + tmp.string());
+  auto put = [&f](std::string_view bytes) {
+    return std::fwrite(bytes.data(), 1, bytes.size(), f.get()) == bytes.size();
+  };
+  bool ok = put(kBundleMagic);
+  char buf[64 * 1024];
+  for (const auto& [name, file] : entries) {
+    std::error_code ec;
+    const uint64_t size = std::filesystem::file_size(file, ec);
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(file.c_str(), "rb"), std::fclose);
+    if (ec || !in) return UnavailableError("cannot read " + file.string());
+    std::string header;
+    PutBigEndian32(header, static_cast<uint32_t>(name.size()));
+    header += name;
+    PutBigEndian64(header, size);
+    ok = ok && put(header);
+    uint64_t copied = 0;
+    for (size_t n; ok && (n = std::fread(buf, 1, sizeof buf, in.get())) > 0;) {
+      ok = put(std::string_view(buf, n));
+      copied += n;
+    }
+    if (copied != size) return UnavailableError(file.string() + " changed while it was bundled");
+  }
+  ok = ok && std::fflush(f.get()) == 0 && ::fsync(::fileno(f.get())) == 0;
+  if (!ok) return UnavailableError("cannot write " + tmp.string());
+  f.reset();
+  if (::rename(tmp.c_str(), out.c_str()) != 0) {
+    return UnavailableError("cannot rename onto " + out.string());
+  }
+  return SyncDirectory(out.has_parent_path() ? out.parent_path() : ".");
 }
 
 }  // namespace eds::update
