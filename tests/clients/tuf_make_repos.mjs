@@ -40,7 +40,7 @@ function signed(obj, signers) {
 }
 
 // roles: {root: [names], timestamp: [...], snapshot: [...], targets: [...]}
-function makeRoot(version, roles, thresholds = {}, expires = expiresIn(365 * DAY)) {
+function makeRoot(version, roles, thresholds = {}, expires = expiresIn(365 * DAY), consistent = true) {
   const allKeys = {};
   const roleMap = {};
   for (const [role, names] of Object.entries(roles)) {
@@ -49,7 +49,7 @@ function makeRoot(version, roles, thresholds = {}, expires = expiresIn(365 * DAY
   }
   return Root.fromJSON({
     _type: 'root', spec_version: SPEC, version, expires, keys: allKeys, roles: roleMap,
-    consistent_snapshot: true,
+    consistent_snapshot: consistent,
   });
 }
 
@@ -64,13 +64,17 @@ function build(dir, s) {
   fs.mkdirSync(tdir, { recursive: true });
   for (const r of s.roots) fs.writeFileSync(path.join(meta, `${r.version}.root.json`), r.bytes);
   const current = s.roots[s.roots.length - 1].roles;
+  // Without consistent snapshots, files keep their plain names.
+  const consistent = s.consistent ?? true;
+  const versioned = (v, name) => (consistent ? `${v}.${name}` : name);
+  const hashed = (data, name) => (consistent ? `${sha256(data)}.${name}` : name);
 
   const files = s.files ?? { 'pack.json': PACK };
   const targetMap = {};
   for (const [name, data] of Object.entries(files)) {
     targetMap[name] = new TargetFile({ path: name, length: data.length, hashes: { sha256: sha256(data) } });
     const served = s.serveTarget?.[name] ?? data;
-    fs.writeFileSync(path.join(tdir, `${sha256(data)}.${name}`), served);
+    fs.writeFileSync(path.join(tdir, hashed(data, name)), served);
   }
   let delegations;
   const snapshotMeta = {};
@@ -87,10 +91,10 @@ function build(dir, s) {
     for (const [name, data] of Object.entries(d.files)) {
       dtargets[name] = new TargetFile({ path: name, length: data.length, hashes: { sha256: sha256(data) } });
       fs.mkdirSync(path.join(tdir, path.dirname(name)), { recursive: true });
-      fs.writeFileSync(path.join(tdir, path.dirname(name), `${sha256(data)}.${path.basename(name)}`), data);
+      fs.writeFileSync(path.join(tdir, path.dirname(name), hashed(data, path.basename(name))), data);
     }
     const dmd = new Targets({ version: 1, specVersion: SPEC, expires: expiresIn(30 * DAY), targets: dtargets });
-    fs.writeFileSync(path.join(meta, `1.${d.name}.json`), signed(dmd, d.signers ?? d.keys));
+    fs.writeFileSync(path.join(meta, versioned(1, `${d.name}.json`)), signed(dmd, d.signers ?? d.keys));
     snapshotMeta[`${d.name}.json`] = new MetaFile({ version: 1 });
   }
   const targetsVersion = s.targetsVersion ?? 1;
@@ -101,7 +105,7 @@ function build(dir, s) {
     ...(delegations ? { delegations } : {}),
   });
   const listedTargets = s.snapshotListsTargets ?? targetsVersion;
-  fs.writeFileSync(path.join(meta, `${listedTargets}.targets.json`),
+  fs.writeFileSync(path.join(meta, versioned(listedTargets, 'targets.json')),
     signed(targets, s.targetsSigners ?? current.targets));
   snapshotMeta['targets.json'] = new MetaFile({ version: listedTargets });
 
@@ -110,7 +114,7 @@ function build(dir, s) {
     version: snapshotVersion, specVersion: SPEC, expires: expiresIn(7 * DAY), meta: snapshotMeta,
   });
   const snapshotBytes = signed(snapshot, current.snapshot);
-  fs.writeFileSync(path.join(meta, `${snapshotVersion}.snapshot.json`), snapshotBytes);
+  fs.writeFileSync(path.join(meta, versioned(snapshotVersion, 'snapshot.json')), snapshotBytes);
 
   const timestamp = new Timestamp({
     version: s.timestampVersion ?? 1, specVersion: SPEC,
@@ -125,8 +129,10 @@ function build(dir, s) {
   fs.writeFileSync(path.join(meta, 'timestamp.json'), timestampBytes);
 }
 
-function rootFile(version, roles, signers, thresholds, expires) {
-  return { version, roles, bytes: signed(makeRoot(version, roles, thresholds, expires), signers) };
+function rootFile(version, roles, signers, thresholds, expires, consistent) {
+  return {
+    version, roles, bytes: signed(makeRoot(version, roles, thresholds, expires, consistent), signers),
+  };
 }
 
 const root1 = rootFile(1, ROLES1, ['root1']);
@@ -140,6 +146,16 @@ const scenarios = {
   valid_delegation: [{
     roots: [root1],
     delegated: { name: 'packs', keys: ['delegate1'], paths: ['packs/*'], files: { 'packs/p.json': PACK } },
+  }],
+  valid_not_consistent: [{
+    roots: [root1, rootFile(2, ROLES1, ['root1'], {}, undefined, false)], consistent: false,
+  }],
+  delegation_signed_by_another_key: [{
+    roots: [root1],
+    delegated: {
+      name: 'packs', keys: ['delegate1'], signers: ['attacker'], paths: ['packs/*'],
+      files: { 'packs/p.json': PACK },
+    },
   }],
   root_rotation_signed_by_old_and_new: [{
     roots: [root1, rootFile(2, ROLES_NEW_ROOT, ['root1', 'root2'])],

@@ -99,6 +99,22 @@ TEST_F(TufInteropTest, FindsATargetThroughADelegation) {
   EXPECT_THAT(store_.Get("packs"), IsOk());
 }
 
+TEST_F(TufInteropTest, ReadsPlainFileNamesWhenTheNewRootTurnsConsistentSnapshotsOff) {
+  auto steps = Run("valid_not_consistent");
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_THAT(steps[0].refresh, IsOk());
+  ASSERT_THAT(steps[0].target, IsOk());
+  EXPECT_EQ(*steps[0].target, kPack);
+}
+
+TEST_F(TufInteropTest, RefusesADelegatedRoleSignedByAnotherKey) {
+  auto steps = Run("delegation_signed_by_another_key", "packs/p.json");
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_THAT(steps[0].refresh, IsOk());
+  EXPECT_THAT(steps[0].target, StatusIs(StatusCode::kUnauthenticated));
+  EXPECT_THAT(steps[0].target.status().message(), HasSubstr("for packs: 0 valid of 1"));
+}
+
 TEST_F(TufInteropTest, FollowsARootRotationSignedByTheOldAndNewKeys) {
   auto steps = Run("root_rotation_signed_by_old_and_new");
   ASSERT_EQ(steps.size(), 1u);
