@@ -66,6 +66,30 @@ Result<std::string> Sign(const json& signed_json, const std::vector<SigningKey>&
   return SignMetadata(text, keys);
 }
 
+json RootJson(const RepositoryKeys& keys, int64_t version, int64_t expires) {
+  json root = Common("root", version, expires);
+  root["consistent_snapshot"] = true;
+  json all_keys = json::object();
+  for (const auto* role : {&keys.root, &keys.targets, &keys.snapshot, &keys.timestamp}) {
+    for (const auto& k : *role) all_keys[k.keyid] = PublicKeyJson(k);
+  }
+  root["keys"] = all_keys;
+  root["roles"] = json{{"root", RoleJson(keys.root)},
+                       {"targets", RoleJson(keys.targets)},
+                       {"snapshot", RoleJson(keys.snapshot)},
+                       {"timestamp", RoleJson(keys.timestamp)}};
+  return root;
+}
+
+Status WriteRoot(const std::filesystem::path& meta_dir, const json& root,
+                 const std::vector<SigningKey>& signers) {
+  EDS_ASSIGN_OR_RETURN(std::string root_bytes, Sign(root, signers));
+  const int64_t version = root["version"].get<int64_t>();
+  EDS_RETURN_IF_ERROR(
+      WriteFileAtomic(meta_dir / (std::to_string(version) + ".root.json"), root_bytes));
+  return WriteFileAtomic(meta_dir / "root.json", root_bytes);
+}
+
 // Publishes targets, snapshot and timestamp (new versions) over `targets_signed`.
 Status Publish(const std::filesystem::path& meta_dir, json targets_signed,
                const RepositoryKeys& keys, int64_t expires) {
@@ -156,20 +180,7 @@ Status InitRepository(const std::filesystem::path& dir, const RepositoryKeys& ke
   std::filesystem::create_directories(dir / "targets", ec);
   if (ec) return UnavailableError("cannot create " + dir.string() + ": " + ec.message());
 
-  json root = Common("root", 1, expires);
-  root["consistent_snapshot"] = true;
-  json all_keys = json::object();
-  for (const auto* role : {&keys.root, &keys.targets, &keys.snapshot, &keys.timestamp}) {
-    for (const auto& k : *role) all_keys[k.keyid] = PublicKeyJson(k);
-  }
-  root["keys"] = all_keys;
-  root["roles"] = json{{"root", RoleJson(keys.root)},
-                       {"targets", RoleJson(keys.targets)},
-                       {"snapshot", RoleJson(keys.snapshot)},
-                       {"timestamp", RoleJson(keys.timestamp)}};
-  EDS_ASSIGN_OR_RETURN(std::string root_bytes, Sign(root, keys.root));
-  EDS_RETURN_IF_ERROR(WriteFileAtomic(meta_dir / "1.root.json", root_bytes));
-  EDS_RETURN_IF_ERROR(WriteFileAtomic(meta_dir / "root.json", root_bytes));
+  EDS_RETURN_IF_ERROR(WriteRoot(meta_dir, RootJson(keys, 1, expires), keys.root));
 
   json targets = Common("targets", 1, expires);
   targets["targets"] = json::object();
@@ -204,6 +215,31 @@ Status AddTarget(const std::filesystem::path& dir, const RepositoryKeys& keys,
   EDS_RETURN_IF_ERROR(WriteFileAtomic(dir / "targets" / (sub + sha256 + "." + base), data));
 
   targets["targets"][name] = info;
+  targets["version"] = targets["version"].get<int64_t>() + 1;
+  targets["expires"] = internal::FormatExpires(expires);
+  return Publish(meta_dir, targets, keys, expires);
+}
+
+Status RotateKeys(const std::filesystem::path& dir, const std::vector<SigningKey>& old_root,
+                  const RepositoryKeys& keys, int64_t expires) {
+  EDS_RETURN_IF_ERROR(RequireKeys(old_root, "old root"));
+  EDS_RETURN_IF_ERROR(RequireKeys(keys.root, "root"));
+  EDS_RETURN_IF_ERROR(RequireKeys(keys.targets, "targets"));
+  EDS_RETURN_IF_ERROR(RequireKeys(keys.snapshot, "snapshot"));
+  EDS_RETURN_IF_ERROR(RequireKeys(keys.timestamp, "timestamp"));
+  const std::filesystem::path meta_dir = dir / "metadata";
+  EDS_ASSIGN_OR_RETURN(json current, ReadSigned(meta_dir / "root.json"));
+  // Clients trust the new root only when the keys they already trust sign it too.
+  std::vector<SigningKey> signers = old_root;
+  for (const auto& k : keys.root) {
+    bool present = false;
+    for (const auto& o : old_root) present = present || o.keyid == k.keyid;
+    if (!present) signers.push_back(k);
+  }
+  const int64_t version = current["version"].get<int64_t>() + 1;
+  EDS_RETURN_IF_ERROR(WriteRoot(meta_dir, RootJson(keys, version, expires), signers));
+  // Everything below root is signed again with the (possibly new) keys.
+  EDS_ASSIGN_OR_RETURN(json targets, ReadSigned(meta_dir / "targets.json"));
   targets["version"] = targets["version"].get<int64_t>() + 1;
   targets["expires"] = internal::FormatExpires(expires);
   return Publish(meta_dir, targets, keys, expires);

@@ -48,6 +48,12 @@ Status AddTarget(const std::filesystem::path& dir, const RepositoryKeys& keys,
                  const std::string& name, const std::filesystem::path& file,
                  const std::string& custom_json, int64_t expires);
 
+// Publishes the next root version with `keys` (all four roles), signed by `old_root` (the
+// current root keys, which clients trust) and the new root keys, then signs targets, snapshot and
+// timestamp again with the new keys. Clients follow the chain of root versions.
+Status RotateKeys(const std::filesystem::path& dir, const std::vector<SigningKey>& old_root,
+                  const RepositoryKeys& keys, int64_t expires);
+
 // Writes every metadata and target file of the repository into one bundle.
 Status MakeRepositoryBundle(const std::filesystem::path& dir, const std::filesystem::path& out);
 

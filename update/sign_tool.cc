@@ -38,7 +38,7 @@ Result<int64_t> Expires(const CliArgs& args) {
 Status Run(const std::vector<std::string>& argv) {
   EDS_ASSIGN_OR_RETURN(CliArgs args, ParseCliArgs(argv));
   if (args.words.empty())
-    return InvalidArgumentError("no command (keygen, init, add-target, bundle)");
+    return InvalidArgumentError("no command (keygen, init, add-target, rotate, bundle)");
   const std::string& command = args.words[0];
   if (command == "keygen") {
     if (args.words.size() != 2) return InvalidArgumentError("keygen takes KEYFILE");
@@ -60,6 +60,11 @@ Status Run(const std::vector<std::string>& argv) {
   if (command == "init") {
     EDS_ASSIGN_OR_RETURN(keys.root, LoadKeys(args, "--root-key"));
     return InitRepository(repo, keys, expires);
+  }
+  if (command == "rotate") {
+    EDS_ASSIGN_OR_RETURN(keys.root, LoadKeys(args, "--root-key"));
+    EDS_ASSIGN_OR_RETURN(std::vector<SigningKey> old_root, LoadKeys(args, "--old-root-key"));
+    return RotateKeys(repo, old_root, keys, expires);
   }
   if (command == "add-target") {
     EDS_ASSIGN_OR_RETURN(std::string name, args.One("--name"));

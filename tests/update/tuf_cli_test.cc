@@ -95,6 +95,23 @@ TEST_F(SigningToolTest, TufJsRefusesATamperedTarget) {
   EXPECT_THAT(r.output, HasSubstr("tuf-js refused"));
 }
 
+TEST_F(SigningToolTest, TufJsFollowsAKeyRotation) {
+  std::vector<std::string> argv = {Sign(), "rotate", "--repo", repo_.string()};
+  argv.insert(argv.end(), {"--old-root-key", key_args_[1]});
+  for (const char* role : {"root", "targets", "snapshot", "timestamp"}) {
+    const std::string key = dir_.Sub(std::string(role) + "2.key");
+    ASSERT_EQ(RunProgram({Sign(), "keygen", key}).exit_code, 0);
+    argv.insert(argv.end(), {std::string("--") + role + "-key", key});
+  }
+  auto rotated = RunProgram(argv);
+  ASSERT_EQ(rotated.exit_code, 0) << rotated.output;
+  ASSERT_TRUE(fs::exists(repo_ / "metadata" / "2.root.json"));
+  // tuf-js starts from root version 1 and walks to version 2.
+  auto r = TufJsDownload();
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("firmware.img "));
+}
+
 TEST_F(SigningToolTest, MakesABundleHoldingTheWholeRepository) {
   auto r = RunProgram({Sign(), "bundle", "--repo", repo_.string(), "--out", dir_.Sub("u.bundle")});
   ASSERT_EQ(r.exit_code, 0) << r.output;

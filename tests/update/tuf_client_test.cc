@@ -155,6 +155,33 @@ TEST_F(TufClientTest, RefusesASnapshotOtherThanTheTimestampNames) {
   EXPECT_THAT(s, StatusIs(StatusCode::kDataLoss));  // the timestamp pins its length and hash
 }
 
+TEST_F(TufClientTest, FollowsAKeyRotationOfEveryRole) {
+  Add("pack.json", "before");
+  ASSERT_THAT(Client(store_)->Refresh(), IsOk());
+  RepositoryKeys next;
+  next.root = {GenerateSigningKey()};
+  next.targets = {GenerateSigningKey()};
+  next.snapshot = {GenerateSigningKey()};
+  next.timestamp = {GenerateSigningKey()};
+  ASSERT_THAT(RotateKeys(repo_, keys_.root, next, NowSeconds() + 86400), IsOk());
+  keys_ = next;
+  Add("pack.json", "after");
+  auto client = Client(store_);
+  ASSERT_THAT(client->Refresh(), IsOk());
+  EXPECT_THAT(*store_.Get("root"), HasSubstr("\"version\":2"));
+  EXPECT_EQ(*client->DownloadTarget(*client->GetTargetInfo("pack.json")), "after");
+}
+
+TEST_F(TufClientTest, RefusesARootRotationSignedOnlyByTheNewKeys) {
+  ASSERT_THAT(Client(store_)->Refresh(), IsOk());
+  RepositoryKeys next = keys_;
+  next.root = {GenerateSigningKey()};
+  ASSERT_THAT(RotateKeys(repo_, next.root, next, NowSeconds() + 86400), IsOk());
+  Status s = Client(store_)->Refresh();
+  EXPECT_THAT(s, StatusIs(StatusCode::kUnauthenticated));
+  EXPECT_THAT(s.message(), HasSubstr("root 2 by the previous root's keys"));
+}
+
 TEST_F(TufClientTest, ABundleVerifiesLikeTheRepository) {
   Add("pack.json", "from the bundle");
   const fs::path bundle = dir_.path() / "update.bundle";
