@@ -39,6 +39,7 @@ Status Init(const CliArgs& args, DirectoryMetadataStore& store) {
 
 Status Download(const CliArgs& args, TufClient& client) {
   EDS_ASSIGN_OR_RETURN(std::string target_dir, args.One("--target-dir"));
+  EDS_RETURN_IF_ERROR(args.One("--target-base-url").status());
   const std::vector<std::string> names = args.All("--target-name");
   if (names.empty()) return InvalidArgumentError("--target-name is required");
   EDS_RETURN_IF_ERROR(client.Refresh());
