@@ -63,6 +63,12 @@ Result<UpdateReport> Updater::Poll() {
 
 Result<UpdateReport> Updater::Apply(Fetcher& fetcher, const std::string& metadata_url,
                                     const std::string& targets_url) {
+  auto trusted = store_.Get("root");
+  if (!trusted.ok() && trusted.status().code() == StatusCode::kNotFound &&
+      !options_.shipped_root.empty()) {
+    EDS_ASSIGN_OR_RETURN(std::string root, ReadFile(options_.shipped_root));
+    EDS_RETURN_IF_ERROR(TufClient::InstallTrustedRoot(store_, root));
+  }
   TufClient client(store_, fetcher, clock_, {metadata_url, targets_url});
   EDS_RETURN_IF_ERROR(client.Refresh());
   EDS_ASSIGN_OR_RETURN(std::vector<TargetInfo> targets, client.TopLevelTargets());

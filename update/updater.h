@@ -26,6 +26,8 @@ struct UpdaterOptions {
   std::string targets_url;
   std::filesystem::path packs_dir;     // where measure packs are activated
   std::filesystem::path download_dir;  // where a firmware image waits for the slot installer
+  // The root that ships with the image; installed as the trusted root when the store has none.
+  std::filesystem::path shipped_root;
 };
 
 enum class ItemKind { kMeasurePack, kFirmware };

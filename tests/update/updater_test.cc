@@ -128,6 +128,22 @@ TEST_F(UpdaterTest, PollsTheOnlineRepository) {
   EXPECT_EQ(report->unchanged, std::vector<std::string>{"firmware/eds.img"});
 }
 
+TEST_F(UpdaterTest, StartsFromTheShippedRootOnAFreshBox) {
+  MemoryMetadataStore fresh;
+  auto slots = Slots("2.0.0");
+  UpdaterOptions options;
+  options.packs_dir = packs_;
+  options.download_dir = dir_.path() / "download";
+  Updater without_root(fresh, nullptr, *slots, *health_, SystemClock::Get(), options);
+  EXPECT_THAT(without_root.ApplyBundle(Bundle()), StatusIs(StatusCode::kFailedPrecondition));
+  options.shipped_root = repo_ / "metadata/1.root.json";
+  Updater updater(fresh, nullptr, *slots, *health_, SystemClock::Get(), options);
+  auto report = updater.ApplyBundle(Bundle());
+  ASSERT_THAT(report, IsOk());
+  EXPECT_EQ(report->installed.size(), 1u);
+  EXPECT_THAT(updater.Poll(), StatusIs(StatusCode::kFailedPrecondition));
+}
+
 TEST_F(UpdaterTest, RefusesFirmwareOlderThanTheInstalledOne) {
   auto slots = Slots("3.0.0");
   Updater updater = MakeUpdater(*slots);
