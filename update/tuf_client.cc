@@ -141,13 +141,14 @@ Status TufClient::UpdateRoot() {
     EDS_RETURN_IF_ERROR(store_.Put("root", *bytes));
     root = std::move(next_root);
   }
-  EDS_RETURN_IF_ERROR(internal::CheckNotExpired(root.common, state_->now, "root"));
   // New timestamp or snapshot keys end the trust in what the old keys signed: this is how a
-  // repository recovers from a fast-forward attack.
+  // repository recovers from a fast-forward attack. Done before the expiry check, since the new
+  // roots are already stored.
   if (KeySet(root, "timestamp") != timestamp_keys || KeySet(root, "snapshot") != snapshot_keys) {
     EDS_RETURN_IF_ERROR(store_.Delete("timestamp"));
     EDS_RETURN_IF_ERROR(store_.Delete("snapshot"));
   }
+  EDS_RETURN_IF_ERROR(internal::CheckNotExpired(root.common, state_->now, "root"));
   state_->root = std::move(root);
   return OkStatus();
 }
