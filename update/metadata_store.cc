@@ -27,9 +27,11 @@ Status DirectoryMetadataStore::Put(std::string_view role, std::string_view bytes
 
 Status DirectoryMetadataStore::Delete(std::string_view role) {
   std::error_code ec;
-  std::filesystem::remove(RolePath(dir_, role), ec);
-  if (ec) return UnavailableError("cannot remove metadata for " + std::string(role));
-  return OkStatus();
+  if (!std::filesystem::remove(RolePath(dir_, role), ec)) {
+    if (ec) return UnavailableError("cannot remove metadata for " + std::string(role));
+    return OkStatus();
+  }
+  return SyncDirectory(dir_);
 }
 
 Result<std::string> MemoryMetadataStore::Get(std::string_view role) {
