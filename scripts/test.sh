@@ -12,7 +12,7 @@ for flavour in release asan; do
   echo "== ctest ($flavour)"
   ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" "$@"
 done
-# libFuzzer (clang) on the HL7 v2, FHIR and MLLP parsers, for a bounded time each.
+# libFuzzer (clang) on the HL7 v2, FHIR, MLLP and TUF metadata parsers, for a bounded time each.
 cmake -S tests/fuzz -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
 cmake --build build-fuzz -j "$(nproc)"
 echo "== ctest (fuzz, ${EDS_FUZZ_SECONDS:-20} s per target)"

@@ -1,0 +1,117 @@
+// The RAUC back-end. RAUC writes the inactive slot, switches the boot loader's primary slot and
+// keeps boot counters; it has no notion of "awaiting a health check", so the installer keeps the
+// pending slot's boot name in a marker file of its own.
+#include <nlohmann/json.hpp>
+
+#include "common/status_macros.h"
+#include "update/file_util.h"
+#include "update/internal/canonical_json.h"
+#include "update/slot_installer.h"
+
+namespace eds::update {
+namespace {
+
+using nlohmann::json;
+
+class RaucSlotInstaller final : public SlotInstaller {
+ public:
+  RaucSlotInstaller(CommandRunner& runner, RaucSlotOptions options)
+      : runner_(runner), options_(std::move(options)) {}
+
+  Result<SlotState> State() override {
+    EDS_ASSIGN_OR_RETURN(std::string out, Rauc({"status", "--output-format=json"}));
+    EDS_ASSIGN_OR_RETURN(json doc, internal::ParseJson(out, "rauc status"));
+    SlotState state;
+    if (!doc.is_object() || !doc.contains("slots") || !doc["slots"].is_array()) {
+      return InternalError("rauc status output has no slots");
+    }
+    state.booted = doc.value("booted", "");
+    state.committed = state.booted;
+    state.boot_attempts_left = -1;
+    for (const auto& entry : doc["slots"]) {
+      if (!entry.is_object()) continue;
+      for (const auto& [name, slot] : entry.items()) {
+        if (!slot.is_object() || slot.value("bootname", "") != state.booted) continue;
+        if (slot.contains("slot_status") && slot["slot_status"].is_object() &&
+            slot["slot_status"].contains("bundle") && slot["slot_status"]["bundle"].is_object()) {
+          state.installed_version = slot["slot_status"]["bundle"].value("version", "");
+        }
+      }
+    }
+    auto marker = ReadFile(MarkerPath());
+    if (marker.ok()) state.pending = *marker;
+    if (!state.pending.empty() && state.pending == state.booted) state.committed.clear();
+    return state;
+  }
+
+  Status Install(const std::filesystem::path& image, const std::string& version) override {
+    EDS_ASSIGN_OR_RETURN(std::string out, Rauc({"install", image.string()}));
+    // After `rauc install` the boot loader's primary is the freshly written slot.
+    EDS_ASSIGN_OR_RETURN(std::string primary, Rauc({"status", "--output-format=json"}));
+    EDS_ASSIGN_OR_RETURN(json doc, internal::ParseJson(primary, "rauc status"));
+    const std::string boot_primary = doc.is_object() ? doc.value("boot_primary", "") : "";
+    std::string bootname;
+    if (doc.is_object() && doc.contains("slots") && doc["slots"].is_array()) {
+      for (const auto& entry : doc["slots"]) {
+        if (entry.is_object() && entry.contains(boot_primary) && entry[boot_primary].is_object()) {
+          bootname = entry[boot_primary].value("bootname", "");
+        }
+      }
+    }
+    if (bootname.empty()) return InternalError("rauc status names no primary boot slot");
+    (void)version;  // RAUC records the bundle's version itself
+    return WriteFileAtomic(MarkerPath(), bootname);
+  }
+
+  Status Reboot() override {
+    auto run = runner_.Run(options_.reboot_command, options_.timeout);
+    if (!run.ok()) return run.status();
+    if (run->exit_code != 0) return UnavailableError("reboot failed: " + run->output);
+    return OkStatus();
+  }
+
+  Status MarkGood() override {
+    EDS_ASSIGN_OR_RETURN(std::string out, Rauc({"status", "mark-good", "booted"}));
+    return ClearMarker();
+  }
+
+  Status MarkBad() override {
+    EDS_ASSIGN_OR_RETURN(std::string out, Rauc({"status", "mark-bad", "booted"}));
+    return ClearMarker();
+  }
+
+ private:
+  std::filesystem::path MarkerPath() const { return options_.state_dir / "rauc-pending-slot"; }
+
+  Status ClearMarker() {
+    std::error_code ec;
+    std::filesystem::remove(MarkerPath(), ec);
+    if (ec) return UnavailableError("cannot remove " + MarkerPath().string());
+    return SyncDirectory(options_.state_dir);
+  }
+
+  Result<std::string> Rauc(std::vector<std::string> args) {
+    args.insert(args.begin(), options_.rauc);
+    auto run = runner_.Run(args, options_.timeout);
+    if (!run.ok()) return run.status();
+    if (run->exit_code != 0) {
+      std::string line;
+      for (const auto& a : args) line += (line.empty() ? "" : " ") + a;
+      return UnavailableError("`" + line + "` failed with exit code " +
+                              std::to_string(run->exit_code) + ": " + run->output);
+    }
+    return std::move(run->output);
+  }
+
+  CommandRunner& runner_;
+  RaucSlotOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<SlotInstaller> MakeRaucSlotInstaller(CommandRunner& runner,
+                                                     RaucSlotOptions options) {
+  return std::make_unique<RaucSlotInstaller>(runner, std::move(options));
+}
+
+}  // namespace eds::update
