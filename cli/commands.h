@@ -25,6 +25,8 @@ int RunToken(const GlobalOptions& options, const std::vector<std::string>& args)
 int RunRelease(const GlobalOptions& options, const std::vector<std::string>& args);
 int RunIdentity(const GlobalOptions& options, const std::vector<std::string>& args);
 int RunSync(const GlobalOptions& options, const std::vector<std::string>& args);
+int RunUpdate(const GlobalOptions& options, const std::vector<std::string>& args);
+int RunSelfTest(const GlobalOptions& options, const std::vector<std::string>& args);
 // Sends `request` over the control socket; prints the failure and returns nullopt unless the
 // daemon answered ok.
 std::optional<nlohmann::json> Call(const GlobalOptions& options, const nlohmann::json& request);

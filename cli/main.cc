@@ -27,6 +27,8 @@ void Usage() {
       "                                 aggregate releases and their review\n"
       "  identity                       the node's public key and fingerprint, for enrolment\n"
       "  sync status | sync now         the outbox of approved releases; send them now\n"
+      "  update apply FILE | poll | status   signed updates (measure packs, firmware)\n"
+      "  self-test                      the health check of a new firmware\n"
       "commands (edsd stopped):\n"
       "  restore BACKUP_DIR             replace the data dir with a backup (old dir kept)\n",
       stderr);
@@ -65,6 +67,8 @@ int main(int argc, char** argv) {
   if (command == "release") return eds::cli::RunRelease(options, args);
   if (command == "identity") return eds::cli::RunIdentity(options, args);
   if (command == "sync") return eds::cli::RunSync(options, args);
+  if (command == "update") return eds::cli::RunUpdate(options, args);
+  if (command == "self-test") return eds::cli::RunSelfTest(options, args);
   if (command == "objection" || command == "erase") {
     return eds::cli::RunPatientCommand(options, command, args);
   }

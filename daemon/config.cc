@@ -89,6 +89,10 @@ std::string CheckTimeZone(const std::string& value) {
   return s.ok() ? "" : s.message();
 }
 
+std::string CheckSlots(const std::string& value) {
+  return value == "rauc" || value == "directory" ? "" : "must be \"rauc\" or \"directory\"";
+}
+
 // The one list of settings. Parsing, AllConfigKeys and DiffConfig all walk it, so a field
 // added here is parsed, listed and compared without further edits.
 template <typename C, typename Fn>
@@ -159,6 +163,19 @@ void ForEachField(C& c, Fn&& fn) {
   fn(Spec{.key = "sync.max_response_kb", .min = 1, .max = 65536}, c.sync.max_response_kb);
   fn(Spec{.key = "sync.retry_initial_s", .min = 1, .max = 86400}, c.sync.retry_initial_s);
   fn(Spec{.key = "sync.retry_max_s", .min = 1, .max = 604800}, c.sync.retry_max_s);
+  fn(Spec{.key = "update.poll"}, c.update.poll);
+  fn(Spec{.key = "update.repository_url", .check = CheckHttpsUrl}, c.update.repository_url);
+  fn(Spec{.key = "update.targets_url", .check = CheckHttpsUrl}, c.update.targets_url);
+  fn(Spec{.key = "update.ca_file", .is_path = true}, c.update.ca_file);
+  fn(Spec{.key = "update.schedule", .may_be_empty = false, .check = CheckSchedule},
+     c.update.schedule);
+  fn(Spec{.key = "update.trusted_root", .is_path = true, .may_be_empty = false},
+     c.update.trusted_root);
+  fn(Spec{.key = "update.slots", .may_be_empty = false, .check = CheckSlots}, c.update.slots);
+  fn(Spec{.key = "update.slots_dir", .is_path = true, .may_be_empty = false}, c.update.slots_dir);
+  fn(Spec{.key = "update.download_dir", .is_path = true, .may_be_empty = false},
+     c.update.download_dir);
+  fn(Spec{.key = "update.health_check", .may_be_empty = false}, c.update.health_check);
   fn(Spec{.key = "log.level", .applies_at_runtime = true}, c.log.level);
   fn(Spec{.key = "daemon.shutdown_timeout_ms", .min = 100, .max = 60000},
      c.daemon.shutdown_timeout_ms);
@@ -239,6 +256,13 @@ class Parser {
     if (config.sync.client_cert.empty() != config.sync.client_key.empty()) {
       Error(Find(root, config.sync.client_cert.empty() ? "sync.client_key" : "sync.client_cert"),
             "sync.client_cert and sync.client_key: set both or neither");
+    }
+    if (config.update.poll && config.update.repository_url.empty()) {
+      Error(Find(root, "update.poll"),
+            "update.repository_url: must be set when update.poll is true");
+    }
+    if (config.update.poll && config.update.ca_file.empty() && config.sync.ca_file.empty()) {
+      Error(Find(root, "update.poll"), "update.ca_file: must be set (or sync.ca_file) to poll");
     }
     if (config.sync.retry_max_s < config.sync.retry_initial_s) {
       Error(Find(root, "sync.retry_max_s"), "sync.retry_max_s: must be at least retry_initial_s");

@@ -170,6 +170,36 @@ struct SyncConfig {
   friend bool operator==(const SyncConfig&, const SyncConfig&) = default;
 };
 
+struct UpdateConfig {
+  // Poll the national operator's TUF repository on `schedule`. Default false (offline boxes
+  // take bundles: edsctl update apply FILE).
+  bool poll = false;
+  // HTTPS URL of the repository's metadata (root.json, timestamp.json, ...). Default "".
+  std::string repository_url;
+  // HTTPS URL of its targets, same origin; "" = repository_url + "/targets". Default "".
+  std::string targets_url;
+  // PEM CA bundle for the repository; "" = sync.ca_file. Proxy and time limits are sync's.
+  // Default "".
+  std::string ca_file;
+  // When to poll: a five-field cron expression in sync.time_zone. Default "30 3 * * *".
+  std::string schedule = "30 3 * * *";
+  // The TUF root shipped with the image, trusted when the store holds none yet.
+  // Default "/usr/share/eds/tuf/root.json".
+  std::string trusted_root = "/usr/share/eds/tuf/root.json";
+  // Firmware slots: "rauc" (the appliance) or "directory" (development). Default "rauc".
+  std::string slots = "rauc";
+  // The directory back-end's slots (A/, B/, state.json). Default "/var/lib/eds/slots".
+  std::string slots_dir = "/var/lib/eds/slots";
+  // Where downloaded images wait and the RAUC back-end keeps its state.
+  // Default "/var/lib/eds/update".
+  std::string download_dir = "/var/lib/eds/update";
+  // The command whose success commits a new firmware after its first boot (argv split on spaces).
+  // Default "/usr/bin/edsctl self-test".
+  std::string health_check = "/usr/bin/edsctl self-test";
+
+  friend bool operator==(const UpdateConfig&, const UpdateConfig&) = default;
+};
+
 struct DaemonConfig {
   // Time allowed for an orderly shutdown, in milliseconds, 100..60000. Default 5000.
   int shutdown_timeout_ms = 5000;
@@ -185,6 +215,7 @@ struct Config {
   FhirConfig fhir;
   AggregateConfig aggregate;
   SyncConfig sync;
+  UpdateConfig update;
   LogConfig log;
   DaemonConfig daemon;
 

@@ -56,6 +56,7 @@ nlohmann::json HandleControlRequest(ControlContext& ctx, const nlohmann::json& r
   if (cmd == "ping") return {{"ok", true}};
   if (auto r = HandleReleaseCommand(ctx.releases, cmd, request, ev.actor)) return *r;
   if (auto r = HandleSyncCommand(ctx.sync, cmd, request)) return *r;
+  if (auto r = HandleUpdateCommand(ctx.update, cmd, request, ev.actor)) return *r;
   if (cmd == "status") return StatusJson(ctx);
   if (cmd == "verify") return Verify(ctx, ev);
   if (cmd == "import-status") return ImportStatus(ctx, request);

@@ -11,6 +11,7 @@
 #include "daemon/control_release.h"
 #include "daemon/control_server.h"
 #include "daemon/control_sync.h"
+#include "daemon/control_update.h"
 #include "ingest/bulk_ingest.h"
 #include "ingest/fhir_tokens.h"
 #include "ingest/objection_register.h"
@@ -28,6 +29,7 @@ struct ControlContext {
   ingest::BulkIngest* bulk = nullptr;                    // must outlive the call
   ReleaseContext releases;
   SyncContext sync;
+  UpdateContext update;
 };
 
 // Always answers {"ok": true, ...} or {"ok": false, "error": "..."}.

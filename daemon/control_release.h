@@ -3,6 +3,7 @@
 // reviewer and carry a comment; both, and every other transition, are audited by the book.
 #pragma once
 
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -14,7 +15,8 @@ namespace eds::daemon {
 
 struct ReleaseContext {
   aggregate::ReleaseBook* book = nullptr;  // must outlive the call
-  const std::vector<aggregate::MeasurePack>* packs = nullptr;
+  // The enabled packs as they were when the request came (an update may replace them meanwhile).
+  std::shared_ptr<const std::vector<aggregate::MeasurePack>> packs;
   ingest::ObjectionRegister* objections = nullptr;
   storage::Store* store = nullptr;
   aggregate::ReleaseOptions options;

@@ -15,6 +15,7 @@
 #include "daemon/journald_log.h"
 #include "daemon/master_key.h"
 #include "daemon/systemd.h"
+#include "daemon/update_poller.h"
 #include "daemon/version.h"
 #include "ingest/bulk_ingest.h"
 #include "ingest/fhir_ingest.h"
@@ -24,6 +25,9 @@
 #include "ingest/objection_register.h"
 #include "ingest/pseudonymizer.h"
 #include "storage/store.h"
+#include "update/https_fetcher.h"
+#include "update/store_metadata_store.h"
+#include "update/updater.h"
 #include "webadmin/admin_server.h"
 #include "webadmin/tls_certificate.h"
 
@@ -42,11 +46,22 @@ struct Node::Impl {
   std::unique_ptr<ingest::FhirTokens> tokens;
   std::unique_ptr<ingest::ObjectionRegister> objections;
   std::unique_ptr<ingest::BulkIngest> bulk;
-  std::vector<aggregate::MeasurePack> packs;
+  Mutex packs_mu;
+  std::shared_ptr<const std::vector<aggregate::MeasurePack>> packs EDS_GUARDED_BY(packs_mu);
   std::unique_ptr<aggregate::ReleaseBook> releases;
   std::unique_ptr<sync::NodeIdentity> identity;
   std::unique_ptr<sync::Outbox> outbox;
   std::unique_ptr<sync::SyncService> sync;
+  // Updates: trusted metadata in the store, the online source (when configured), slots.
+  std::unique_ptr<update::StoreMetadataStore> tuf_metadata;
+  std::unique_ptr<update::HttpsFetcher> update_fetcher;
+  update::ProcessRunner runner;
+  std::unique_ptr<update::SlotInstaller> slots;
+  std::unique_ptr<update::HealthCheck> health;
+  std::unique_ptr<update::Updater> updater;
+  UpdateLog update_log;
+  std::unique_ptr<UpdatePoller> update_poller;
+  std::thread boot_confirmation;
   std::unique_ptr<ingest::FhirIngest> fhir;
   std::unique_ptr<webadmin::AdminServer> fhir_server;
   std::unique_ptr<ControlServer> control;
@@ -54,8 +69,13 @@ struct Node::Impl {
 
   nlohmann::json Health() const;
   ControlContext Context() {
+    std::shared_ptr<const std::vector<aggregate::MeasurePack>> enabled;
+    {
+      MutexLock lock(packs_mu);
+      enabled = packs;
+    }
     ReleaseContext r{releases.get(),
-                     &packs,
+                     std::move(enabled),
                      objections.get(),
                      store.get(),
                      {static_cast<uint64_t>(config.aggregate.k),
@@ -70,7 +90,18 @@ struct Node::Impl {
             objections.get(),
             bulk.get(),
             r,
-            {identity.get(), outbox.get(), sync.get()}};
+            {identity.get(), outbox.get(), sync.get()},
+            UpdateCtx()};
+  }
+  UpdateContext UpdateCtx() {
+    return {updater.get(), slots.get(),    tuf_metadata.get(),       &update_log,
+            store.get(),   identity.get(), [this] { ReloadPacks(); }};
+  }
+  void ReloadPacks() {
+    auto fresh = std::make_shared<const std::vector<aggregate::MeasurePack>>(
+        LoadPacks(config.aggregate.packs_dir));
+    MutexLock lock(packs_mu);
+    packs = std::move(fresh);
   }
   webadmin::HttpResponse ServeFhir(const webadmin::HttpRequest& request);
   void Reload();
@@ -87,6 +118,80 @@ void BlockSignals() {
 }
 
 namespace {
+
+sync::UpstreamOptions UpdateSourceOf(const Config& c) {
+  sync::UpstreamOptions o;
+  o.url = c.update.repository_url;
+  o.ca_file = c.update.ca_file.empty() ? c.sync.ca_file : c.update.ca_file;
+  o.spki_pin = "";
+  o.proxy_url = c.sync.proxy_url;
+  o.connect_timeout = std::chrono::milliseconds(c.sync.connect_timeout_ms);
+  o.read_timeout = std::chrono::milliseconds(c.sync.read_timeout_ms);
+  // Firmware images are big: the whole transfer gets an hour, each read the usual limit.
+  o.total_timeout = std::chrono::hours(1);
+  o.user_agent = std::string("edsd/") + kVersion;
+  return o;
+}
+
+std::vector<std::string> SplitOnSpaces(const std::string& text) {
+  std::vector<std::string> out;
+  std::string word;
+  for (char ch : text) {
+    if (ch == ' ') {
+      if (!word.empty()) out.push_back(std::move(word));
+      word.clear();
+    } else {
+      word += ch;
+    }
+  }
+  if (!word.empty()) out.push_back(std::move(word));
+  return out;
+}
+
+// The update module: trusted metadata in the store, slots, the health check, the online source
+// and its poller when configured.
+Status StartUpdates(Node::Impl& impl) {
+  const Config& c = impl.config;
+  impl.tuf_metadata = std::make_unique<update::StoreMetadataStore>(*impl.store);
+  if (c.update.slots == "directory") {
+    update::DirectorySlotOptions o;
+    o.dir = c.update.slots_dir;
+    o.initial_version = kVersion;
+    impl.slots = update::MakeDirectorySlotInstaller(std::move(o));
+  } else {
+    update::RaucSlotOptions o;
+    o.state_dir = c.update.download_dir;
+    impl.slots = update::MakeRaucSlotInstaller(impl.runner, std::move(o));
+  }
+  impl.health = std::make_unique<update::HealthCheck>(
+      impl.runner,
+      update::HealthCheckOptions{SplitOnSpaces(c.update.health_check), std::chrono::seconds(120)});
+  if (!c.update.repository_url.empty()) {
+    EDS_ASSIGN_OR_RETURN(impl.update_fetcher, update::HttpsFetcher::Create(UpdateSourceOf(c)));
+  }
+  update::UpdaterOptions o;
+  o.metadata_url = c.update.repository_url;
+  o.targets_url =
+      c.update.targets_url.empty() ? c.update.repository_url + "/targets" : c.update.targets_url;
+  o.packs_dir = c.aggregate.packs_dir;
+  o.download_dir = c.update.download_dir;
+  o.shipped_root = c.update.trusted_root;
+  impl.updater =
+      std::make_unique<update::Updater>(*impl.tuf_metadata, impl.update_fetcher.get(), *impl.slots,
+                                        *impl.health, SystemClock::Get(), std::move(o));
+  if (c.update.poll) {
+    Node::Impl* raw = &impl;
+    EDS_ASSIGN_OR_RETURN(impl.update_poller,
+                         UpdatePoller::Start(
+                             c.update.schedule, c.sync.time_zone,
+                             [raw] {
+                               UpdateContext ctx = raw->UpdateCtx();
+                               RunUpdate(ctx, "poll", [raw] { return raw->updater->Poll(); });
+                             },
+                             [raw] { raw->update_fetcher->Cancel(); }));
+  }
+  return OkStatus();
+}
 
 sync::SyncOptions SyncOptionsOf(const SyncConfig& c) {
   sync::SyncOptions o;
@@ -209,7 +314,7 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
   EDS_ASSIGN_OR_RETURN(impl->objections,
                        ingest::ObjectionRegister::Load(*impl->store, *impl->pseudonymizer));
   impl->bulk = std::make_unique<ingest::BulkIngest>(*impl->store, *impl->pseudonymizer);
-  impl->packs = LoadPacks(c.aggregate.packs_dir);
+  impl->ReloadPacks();
   impl->releases = std::make_unique<aggregate::ReleaseBook>(*impl->store, SystemClock::Get());
   EDS_ASSIGN_OR_RETURN(sync::NodeIdentity identity, sync::NodeIdentity::Load(*impl->store));
   impl->identity = std::make_unique<sync::NodeIdentity>(std::move(identity));
@@ -219,6 +324,7 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
   LogInfo("node identity " + impl->identity->node_id(),
           {{"EDS_NODE_ID", impl->identity->node_id()},
            {"EDS_NODE_FINGERPRINT", impl->identity->Fingerprint()}});
+  EDS_RETURN_IF_ERROR(StartUpdates(*impl));
   if (c.sync.enabled) {
     Announce(impl->systemd, "starting the upstream sync");
     EDS_ASSIGN_OR_RETURN(impl->sync, sync::SyncService::Start(*impl->outbox, SyncOptionsOf(c.sync),
@@ -302,6 +408,18 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
   impl->store->Audit({"system", "daemon.start", kVersion, ""}).IgnoreError();
   impl->systemd.NotifyReady().IgnoreError();
   Announce(impl->systemd, "ready; admin interface at " + url);
+  // A new firmware is committed only once this system runs: its health check talks to us.
+  impl->boot_confirmation = std::thread([raw] {
+    auto confirmation = raw->updater->ConfirmBoot();
+    if (!confirmation.ok()) {
+      LogWarning("firmware slots unreadable", {{"EDS_ERROR", confirmation.status().ToString()}});
+    } else if (confirmation->outcome == update::BootOutcome::kCommitted) {
+      LogInfo("firmware " + confirmation->version + " committed in slot " + confirmation->slot);
+    } else if (confirmation->outcome == update::BootOutcome::kRolledBack) {
+      LogError("new firmware failed its health check; rolled back",
+               {{"EDS_ERROR", confirmation->reason}});
+    }
+  });
   return std::unique_ptr<Node>(new Node(std::move(impl)));
 }
 
@@ -346,6 +464,8 @@ void Node::Impl::Shutdown() {
   });
   if (admin) admin->Stop();
   fhir_stop.join();
+  if (boot_confirmation.joinable()) boot_confirmation.join();
+  if (update_poller) update_poller->Stop();
   if (mllp) mllp->Stop();
   if (control) control->Stop();
   if (sync) sync->Stop();

@@ -138,9 +138,11 @@ struct UpstreamClient::Impl {
   asio::io_context* active = nullptr;  // the request in flight, for Cancel()
   bool cancelled = false;
 
-  Result<HttpResponse> Post(std::string_view suffix,
+  // One request to this client's origin; `target` is the request target (path and query).
+  Result<HttpResponse> Send(bool post, const std::string& target,
                             const std::vector<std::pair<std::string, std::string>>& headers,
-                            std::string_view content_type, std::string_view body);
+                            std::string_view content_type, std::string_view body,
+                            size_t max_response);
 };
 
 UpstreamClient::UpstreamClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -206,12 +208,27 @@ Result<std::unique_ptr<UpstreamClient>> UpstreamClient::Create(const UpstreamOpt
 Result<HttpResponse> UpstreamClient::Post(
     std::string_view path_suffix, const std::vector<std::pair<std::string, std::string>>& headers,
     std::string_view content_type, std::string_view body) {
-  return impl_->Post(path_suffix, headers, content_type, body);
+  std::string target = impl_->url.path;
+  if (!path_suffix.empty()) {
+    if (!target.empty() && target.back() == '/' && path_suffix.front() == '/') target.pop_back();
+    target += path_suffix;
+  }
+  return impl_->Send(true, target, headers, content_type, body, impl_->options.max_response_bytes);
 }
 
-Result<HttpResponse> UpstreamClient::Impl::Post(
-    std::string_view suffix, const std::vector<std::pair<std::string, std::string>>& headers,
-    std::string_view content_type, std::string_view body) {
+Result<HttpResponse> UpstreamClient::Get(std::string_view url, size_t max_bytes) {
+  EDS_ASSIGN_OR_RETURN(ParsedUrl parsed, ParseUrl(url));
+  if (parsed.scheme != "https" || parsed.host != impl_->url.host ||
+      parsed.port != impl_->url.port) {
+    return InvalidArgumentError("only URLs of " + impl_->options.url + "'s origin are fetched");
+  }
+  return impl_->Send(false, parsed.path, {}, "", "", max_bytes);
+}
+
+Result<HttpResponse> UpstreamClient::Impl::Send(
+    bool post, const std::string& target,
+    const std::vector<std::pair<std::string, std::string>>& headers, std::string_view content_type,
+    std::string_view body, size_t max_response) {
   const auto deadline = Clock::now() + options.total_timeout;
   // Each step may use its own limit, never past the total deadline.
   auto budget = [&](std::chrono::milliseconds step) -> Result<std::chrono::milliseconds> {
@@ -338,18 +355,13 @@ Result<HttpResponse> UpstreamClient::Impl::Post(
     }
   }
 
-  std::string target = url.path;
-  if (!suffix.empty()) {
-    if (!target.empty() && target.back() == '/' && suffix.front() == '/') target.pop_back();
-    target += suffix;
-  }
-  http::request<http::string_body> req{http::verb::post, target, 11};
+  http::request<http::string_body> req{post ? http::verb::post : http::verb::get, target, 11};
   req.set(http::field::host, HostPort(url.host, url.port));
   req.set(http::field::user_agent, options.user_agent);
-  req.set(http::field::content_type, std::string(content_type));
+  if (post) req.set(http::field::content_type, std::string(content_type));
   req.set(http::field::connection, "close");
   for (const auto& [name, value] : headers) req.set(name, value);
-  req.body() = std::string(body);
+  if (post) req.body() = std::string(body);
   req.prepare_payload();
   EDS_ASSIGN_OR_RETURN(read_budget, budget(options.read_timeout));
   beast::get_lowest_layer(stream).expires_after(read_budget);
@@ -362,16 +374,19 @@ Result<HttpResponse> UpstreamClient::Impl::Post(
 
   http::response_parser<http::string_body> parser;
   parser.header_limit(16 * 1024);
-  parser.body_limit(options.max_response_bytes);
+  parser.body_limit(max_response);
   EDS_ASSIGN_OR_RETURN(read_budget, budget(options.read_timeout));
   beast::get_lowest_layer(stream).expires_after(read_budget);
   size_t response_bytes = 0;
   ec = RunTransfer(
       ioc, [&](auto handler) { http::async_read(stream, buffer, parser, handler); },
       &response_bytes);
-  if (ec == http::error::body_limit || ec == http::error::header_limit) {
+  // The body is checked again: a body that arrives with the header in one read can pass the
+  // parser's limit.
+  if (ec == http::error::body_limit || ec == http::error::header_limit ||
+      (!ec && parser.get().body().size() > max_response)) {
     return ResourceExhaustedError("response from " + url.host + " is larger than " +
-                                  std::to_string(options.max_response_bytes) + " bytes");
+                                  std::to_string(max_response) + " bytes");
   }
   if (ec == beast::error::timeout) {
     return DeadlineExceededError("waiting for the answer of " + url.host + " timed out");

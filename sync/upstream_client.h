@@ -1,12 +1,12 @@
-// UpstreamClient: HTTPS POST to the upstream (Boost.Beast over OpenSSL). TLS 1.2 or later; the
-// server certificate verified against a configured CA bundle and the URL's host name; optional
-// SPKI pin and client certificate (mutual TLS); optional HTTP CONNECT proxy; connect, read and
-// total time limits; a bound on the response size. One connection per request: a release is sent
-// a few times a day, and a fresh handshake re-checks the certificate every time.
-// Errors: kInvalidArgument (bad options, naming the option), kUnavailable (cannot connect, proxy
-// refused, connection cut), kDeadlineExceeded (a time limit), kPermissionDenied (certificate or
-// pin refused, with the reason), kResourceExhausted (response too big), kDataLoss (malformed
-// reply). Messages never hold the request body. Thread-safe: each Post is independent.
+// UpstreamClient: HTTPS POST (and GET) to the upstream (Boost.Beast over OpenSSL). TLS 1.2 or
+// later; the server certificate verified against a configured CA bundle and the URL's host name;
+// optional SPKI pin and client certificate (mutual TLS); optional HTTP CONNECT proxy; connect, read
+// and total time limits; a bound on the response size. One connection per request: a release is
+// sent a few times a day, and a fresh handshake re-checks the certificate every time. Errors:
+// kInvalidArgument (bad options, naming the option), kUnavailable (cannot connect, proxy refused,
+// connection cut), kDeadlineExceeded (a time limit), kPermissionDenied (certificate or pin refused,
+// with the reason), kResourceExhausted (response too big), kDataLoss (malformed reply). Messages
+// never hold the request body. Thread-safe: each Post is independent.
 #pragma once
 
 #include <chrono>
@@ -64,6 +64,10 @@ class UpstreamClient {
   Result<HttpResponse> Post(std::string_view path_suffix,
                             const std::vector<std::pair<std::string, std::string>>& headers,
                             std::string_view content_type, std::string_view body);
+
+  // GETs an absolute https URL of the configured URL's origin (same host and port), reading at
+  // most `max_bytes` of body (kResourceExhausted past it).
+  Result<HttpResponse> Get(std::string_view url, size_t max_bytes);
 
   const std::string& host() const;
   // Aborts a request in flight and makes later ones fail at once (shutdown). kCancelled.

@@ -78,7 +78,7 @@ TEST(ConfigTest, ExampleFileCommentsEveryKey) {
 
 TEST(ConfigTest, AllConfigKeysAreUniqueAndDotted) {
   std::vector<std::string> keys = AllConfigKeys();
-  EXPECT_EQ(keys.size(), 57u);
+  EXPECT_EQ(keys.size(), 67u);
   for (const std::string& key : keys) EXPECT_EQ(std::count(key.begin(), key.end(), '.'), 1) << key;
   std::sort(keys.begin(), keys.end());
   EXPECT_EQ(std::adjacent_find(keys.begin(), keys.end()), keys.end());
@@ -404,6 +404,17 @@ total_timeout_ms = 103
 max_response_kb = 2
 retry_initial_s = 2
 retry_max_s = 4
+[update]
+poll = true
+repository_url = "https://tuf.example.fr/metadata"
+targets_url = "https://tuf.example.fr/targets2"
+ca_file = "/tuf-ca.pem"
+schedule = "15 4 * * *"
+trusted_root = "/root.json"
+slots = "directory"
+slots_dir = "/slots"
+download_dir = "/dl"
+health_check = "/bin/true"
 [log]
 level = "error"
 [daemon]

@@ -174,10 +174,21 @@ std::string WriteTestConfig(const TempDir& dir, uint16_t port, const std::string
       << "generate_dev_certificate = true\nthreads = 2\n\n"
       << "[control]\nsocket = \"edsd.sock\"\n\n"
       << "[mllp]\nbind = \"127.0.0.1\"\nport = " << mllp << "\n\n"
-      << "[fhir]\nbind = \"127.0.0.1\"\nport = " << fhir << "\n\n"
-      << "[aggregate]\npacks_dir = \"" << SourcePath("packs").string() << "\"\n"
-      << "reporter = \"Test hospital\"\n\n"
-      << extra;
+      << "[fhir]\nbind = \"127.0.0.1\"\nport = " << fhir << "\n\n";
+  // A test that needs its own packs (updates write into the directory) writes [aggregate].
+  if (extra.find("[aggregate]") == std::string::npos) {
+    out << "[aggregate]\npacks_dir = \"" << SourcePath("packs").string() << "\"\n"
+        << "reporter = \"Test hospital\"\n\n";
+  }
+  // Firmware slots as directories, health-checked with this build's edsctl; a test that needs
+  // other update settings writes the whole [update] table itself.
+  if (extra.find("[update]") == std::string::npos) {
+    out << "[update]\nslots = \"directory\"\nslots_dir = \"slots\"\n"
+        << "download_dir = \"update\"\ntrusted_root = \"tuf-root.json\"\n"
+        << "health_check = \"" << BuiltBinary("edsctl") << " --config " << path
+        << " self-test\"\n\n";
+  }
+  out << extra;
   return path;
 }
 

@@ -66,7 +66,8 @@ std::string BuiltBinary(const std::string& name);
 
 // Writes a development config under `dir` (data, key, certificate, socket all inside it) with the
 // admin server on `port`, plus `extra` TOML appended; returns its path.
-// The MLLP and FHIR listeners get free loopback ports, returned when asked for.
+// The MLLP and FHIR listeners get free loopback ports, returned when asked for. [aggregate] (the
+// shipped packs) and [update] (directory slots) are written unless `extra` has its own.
 std::string WriteTestConfig(const TempDir& dir, uint16_t port, const std::string& extra = "",
                             uint16_t* mllp_port = nullptr, uint16_t* fhir_port = nullptr);
 
