@@ -5,14 +5,15 @@ set -eu
 
 # Build: compiler and tools; libraries: RocksDB, libsodium, zstd, zlib (edsctl import of .gz),
 # libsystemd, OpenSSL, Boost (Asio), CivetWeb, nlohmann JSON, toml++, simdjson (benchmarks), ICU
-# (time zones for the sync schedule); tests: GoogleTest/GoogleMock.
+# (time zones for the sync schedule); tests: GoogleTest/GoogleMock, faketime (moves the clock of
+# the TUF client under test).
 # clang-format checks formatting; clang-14 with its runtime builds the libFuzzer targets; the zstd
 # tool unpacks benchmark data.
 PACKAGES="
   build-essential cmake ninja-build pkg-config clang-format zstd
   librocksdb-dev libsodium-dev libzstd-dev zlib1g-dev libsystemd-dev libssl-dev
   libboost-dev libcivetweb-dev nlohmann-json3-dev libtomlplusplus-dev libsimdjson-dev
-  libgtest-dev libgmock-dev libglpk-dev libicu-dev clang-14 libclang-rt-14-dev
+  libgtest-dev libgmock-dev libglpk-dev libicu-dev clang-14 libclang-rt-14-dev faketime
 "
 
 missing=""

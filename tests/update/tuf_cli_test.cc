@@ -182,6 +182,19 @@ TEST_F(ConformanceClientTest, RefreshStoresTheVerifiedMetadataUnversioned) {
   EXPECT_EQ(*ReadFile(dir_.path() / "md" / "root.json"), *ReadFile(served / "1.root.json"));
 }
 
+// The client reads the time through libc: libfaketime (Debian's faketime) moves it past every
+// expiry, and the same refresh that passes today fails.
+TEST_F(ConformanceClientTest, FaketimeMovesTheClockPastTheMetadataExpiry) {
+  server_.SetRoot(Step("valid_delegation", 1));
+  ASSERT_EQ(Init("valid_delegation"), 0);
+  auto late = RunProgram({"/usr/bin/faketime", "-f", "+3650d", Client(), "--metadata-dir",
+                          dir_.Sub("md"), "--metadata-url", server_.Url("metadata"), "refresh"});
+  EXPECT_EQ(late.exit_code, 1) << late.output;
+  EXPECT_THAT(late.output, HasSubstr("expired"));
+  auto now = Refresh();
+  EXPECT_EQ(now.exit_code, 0) << now.output;
+}
+
 TEST_F(ConformanceClientTest, DownloadsTargetsInOrderAndSkipsThoseAlreadyPresent) {
   server_.SetRoot(Step("valid_delegation", 1));
   ASSERT_EQ(Init("valid_delegation"), 0);
