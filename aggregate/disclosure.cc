@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "aggregate/containment.h"
+
 namespace eds::aggregate {
 namespace {
 
@@ -74,6 +76,7 @@ std::vector<Relation> RelationsOf(const std::vector<MeasureCounts>& counts) {
   for (const auto& m : counts) {
     for (auto& r : RelationsOfMeasure(m)) out.push_back(std::move(r));
   }
+  for (auto& r : ContainmentRelations(counts)) out.push_back(std::move(r));
   return out;
 }
 
@@ -121,6 +124,8 @@ Result<DisclosureResult> ApplyDisclosureControl(const std::vector<MeasureCounts>
     changed = false;
     const size_t before = out.masked.size();
     for (const auto& g : groups) {
+      // An inequality between measures pins nothing alone; the exact solve below weighs it.
+      if (g.contained) continue;
       std::vector<CellId> members = g.parts;
       const bool sum_released = g.sum && cells.count(*g.sum) != 0;
       if (sum_released) members.push_back(*g.sum);

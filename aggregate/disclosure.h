@@ -66,11 +66,14 @@ std::map<CellId, uint64_t> AllCells(const std::vector<MeasureCounts>& counts);
 // What anyone reading a release knows of how its cells relate: `sum` is the total of `parts`
 // (exact), or, for distinct patients over a component that can change for one patient (age
 // band, week, ...), at most their total and at least each of them (not exact).
+// With `contained`, the relation says only that each part is at most `sum` (one measure's
+// population inside another's, containment.h).
 struct Relation {
   std::vector<CellId> parts;
   std::optional<CellId> sum;  // absent: a margin the release does not contain
   bool exact = true;
   std::string what;
+  bool contained = false;
 };
 std::vector<Relation> RelationsOf(const std::vector<MeasureCounts>& counts);
 

@@ -77,6 +77,12 @@ Result<std::map<CellId, CellRange>> AttackerRanges(const std::map<CellId, uint64
   for (const auto& r : relations) {
     if (!r.sum || column.count(*r.sum) == 0) continue;
     const int sum = column.at(*r.sum);
+    if (r.contained) {
+      for (const auto& part : r.parts) {
+        if (column.count(part) != 0) AddRow(p.get(), {{sum, 1.0}, {column.at(part), -1.0}}, false);
+      }
+      continue;
+    }
     std::vector<std::pair<int, double>> terms = {{sum, r.exact ? 1.0 : -1.0}};
     for (const auto& part : r.parts) {
       const int col = column.at(part);
