@@ -2,7 +2,7 @@
 # the file system at run time. Used two ways:
 #   eds_embed_files(OUTPUT out.cc FUNCTION Name BASE_DIR dir FILES a b ...)  (at configure time:
 #     adds a build step that regenerates out.cc whenever a file changes)
-#   cmake -DOUTPUT=... -DFUNCTION=... -DBASE_DIR=... -DFILES="a;b" -P EmbedFiles.cmake  (the step)
+#   cmake -DOUTPUT=... -DFUNCTION=... -DBASE_DIR=... -DFILES=a,b -P EmbedFiles.cmake  (the step)
 # The source defines std::span<const EmbeddedFile> eds::webadmin::internal::FUNCTION(), paths
 # relative to BASE_DIR (see webadmin/internal/embedded_file.h).
 
@@ -12,7 +12,8 @@ function(eds_embed_files)
   foreach(f ${ARG_FILES})
     list(APPEND deps "${ARG_BASE_DIR}/${f}")
   endforeach()
-  string(REPLACE ";" "\\;" files_arg "${ARG_FILES}")
+  # Commas separate the files on the command line (a list's semicolons would not survive).
+  string(REPLACE ";" "," files_arg "${ARG_FILES}")
   add_custom_command(OUTPUT ${ARG_OUTPUT}
     COMMAND ${CMAKE_COMMAND} -DOUTPUT=${ARG_OUTPUT} -DFUNCTION=${ARG_FUNCTION}
             -DBASE_DIR=${ARG_BASE_DIR} "-DFILES=${files_arg}"
@@ -23,6 +24,7 @@ function(eds_embed_files)
 endfunction()
 
 if(CMAKE_SCRIPT_MODE_FILE AND OUTPUT)
+  string(REPLACE "," ";" FILES "${FILES}")
   set(body "")
   set(table "")
   set(i 0)
