@@ -18,6 +18,7 @@ function check(cond, what) {
   console.log('ok - ' + what);
 }
 
+let page = null;
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: '/usr/bin/chromium',
   headless: true,
@@ -28,11 +29,12 @@ const context = await chromium.launchPersistentContext(profile, {
 });
 let failed = false;
 try {
-  const page = context.pages()[0] || await context.newPage();
+  page = context.pages()[0] || await context.newPage();
   page.setDefaultTimeout(15000);
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  // Refused requests (401, 429) are expected; script errors are not.
+  page.on('console', (m) => { if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text()); });
   page.on('dialog', (d) => d.accept());
   const shot = (name) => page.screenshot({ path: join(outDir, name + '.png'), fullPage: true });
 
@@ -74,6 +76,7 @@ try {
     await page.fill('#login-form [name=name]', name);
     await page.fill('#login-form [name=password]', PASSWORD);
     await page.click('#login-form button[type=submit]');
+    await page.waitForFunction((n) => document.querySelector('#who').textContent.startsWith(n + ' '), name);
     await page.waitForSelector('#nav a');
   };
   await signIn('alice');
@@ -141,6 +144,7 @@ try {
 } catch (e) {
   failed = true;
   console.error(e);
+  if (page) await page.screenshot({ path: join(outDir, 'failure.png'), fullPage: true }).catch(() => {});
 } finally {
   await context.close();
   rmSync(profile, { recursive: true, force: true });

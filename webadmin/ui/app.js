@@ -2,7 +2,7 @@
 // external resources; text only ever goes in through textContent.
 'use strict';
 (() => {
-  const S = { lang: 'fr', user: null, role: null, csrf: null };
+  const S = { lang: 'fr', user: null, role: null, csrf: null, gen: 0 };
   const T = (k) => (window.EDS_TEXTS[S.lang] || {})[k] || window.EDS_TEXTS.fr[k] || k;
   const main = document.getElementById('main');
 
@@ -87,10 +87,17 @@
     if (location.hash === hash) route(); else location.hash = hash;
   }
 
+  // A page that finishes loading after the user moved on must not draw over the newer one.
+  function renderer() {
+    const gen = S.gen;
+    return (...kids) => { if (gen === S.gen) main.replaceChildren(...kids); };
+  }
+
   const pages = {};
 
   pages.login = () => {
-    main.replaceChildren(el('div', { class: 'card login' }, el('h1', {}, T('login')),
+    const show = renderer();
+    show(el('div', { class: 'card login' }, el('h1', {}, T('login')),
       form('login-form', [field('name', el('input', { name: 'name', autocomplete: 'username', required: true })),
         field('password', el('input', { name: 'password', type: 'password', autocomplete: 'current-password', required: true }))],
       'sign_in', async (v) => {
@@ -101,8 +108,9 @@
   };
 
   pages.setup = () => {
+    const show = renderer();
     const result = el('div');
-    main.replaceChildren(el('div', { class: 'card' }, el('h1', {}, T('setup')),
+    show(el('div', { class: 'card' }, el('h1', {}, T('setup')),
       form('setup-form', [
         field('setup_token', el('input', { name: 'token', required: true, autocomplete: 'off' })),
         el('h2', {}, T('admin_account')),
@@ -131,12 +139,13 @@
   };
 
   pages.dashboard = async () => {
+    const show = renderer();
     const r = await api('GET', '/api/status');
     if (!r.ok) return;
     const s = r.data;
     const kpi = (label, value) => el('div', { class: 'card kpi' }, T(label), el('b', {}, value));
     const hist = s.history || [];
-    main.replaceChildren(el('h1', {}, T('dashboard')),
+    show(el('h1', {}, T('dashboard')),
       el('div', { class: 'grid' }, kpi('records', s.store.records), kpi('patients', s.store.patients),
         kpi('disk', bytes(s.store.disk_bytes)), kpi('outbox', s.sync.queued || 0),
         kpi('last_delivery', s.sync.last_delivery_at || T('none')), kpi('version', s.version)),
@@ -149,11 +158,12 @@
   };
 
   pages.feeds = async () => {
+    const show = renderer();
     const r = await api('GET', '/api/feeds/tokens');
     if (!r.ok) return;
     const shown = el('div', { id: 'new-token' });
-    main.replaceChildren(el('h1', {}, T('feeds')), el('div', { class: 'card' }, el('h2', {}, T('tokens')),
-      form('token-form', [field('token_name', el('input', { name: 'name', required: true, pattern: '[A-Za-z0-9._-]+' }))],
+    show(el('h1', {}, T('feeds')), el('div', { class: 'card' }, el('h2', {}, T('tokens')),
+      form('token-form', [field('token_name', el('input', { name: 'name', required: true, pattern: '[A-Za-z0-9._\\-]+' }))],
         'create', async (v) => {
           const c = await api('POST', '/api/feeds/tokens', v);
           if (c.ok) {
@@ -173,6 +183,7 @@
   };
 
   pages.releases = async () => {
+    const show = renderer();
     const want = new URLSearchParams(location.hash.split('?')[1] || '').get('state') || '';
     const r = await api('GET', '/api/releases' + (want ? '?state=' + encodeURIComponent(want) : ''));
     if (!r.ok) return;
@@ -187,7 +198,7 @@
         if (c.ok) location.hash = '#/release/' + encodeURIComponent(c.data.id);
         return c;
       }, 'inline');
-    main.replaceChildren(el('h1', {}, T('releases')), el('div', { class: 'card' }, compute),
+    show(el('h1', {}, T('releases')), el('div', { class: 'card' }, compute),
       el('div', { class: 'card' }, field('state', pick),
         table(['period', 'state', 'updated', ''], r.data.releases.map((x) => el('tr', {},
           el('td', {}, x.period), el('td', {}, el('span', { class: 'state ' + x.state }, x.state)),
@@ -195,8 +206,9 @@
   };
 
   pages.release = async (id) => {
+    const show = renderer();
     const r = await api('GET', '/api/releases/' + encodeURIComponent(id));
-    if (!r.ok) { main.replaceChildren(msg(r.data.error || 'HTTP ' + r.status)); return; }
+    if (!r.ok) { show(msg(r.data.error || 'HTTP ' + r.status)); return; }
     const x = r.data;
     const tables = x.tables.map((t) => el('div', { class: 'card' }, el('h2', {}, t.measure),
       table(['stratifier', 'values', 'count', 'reason'], t.rows.map((row) => el('tr', {},
@@ -211,16 +223,17 @@
     const review = S.role === 'reviewer' && x.state === 'checked' ? el('div', { class: 'card' },
       form('approve-form', [field('comment', el('textarea', { name: 'comment', required: true }))], 'approve', decide('approve')),
       form('reject-form', [field('comment', el('textarea', { name: 'comment', required: true }))], 'reject', decide('reject'))) : null;
-    main.replaceChildren(el('h1', {}, T('releases'), ' ', x.period, ' ', el('span', { class: 'state ' + x.state, id: 'release-state' }, x.state)),
+    show(el('h1', {}, T('releases'), ' ', x.period, ' ', el('span', { class: 'state ' + x.state, id: 'release-state' }, x.state)),
       ...(review ? [review] : []), ...tables,
       el('div', { class: 'card' }, el('h2', {}, T('history')), table(['state', 'at', 'actor', 'comment'],
         x.history.map((h) => el('tr', {}, el('td', {}, h.state), el('td', {}, h.at), el('td', {}, h.actor), el('td', {}, h.comment))))));
   };
 
   pages.objections = async () => {
+    const show = renderer();
     const r = await api('GET', '/api/objections');
     if (!r.ok) return;
-    main.replaceChildren(el('h1', {}, T('objections')),
+    show(el('h1', {}, T('objections')),
       el('div', { class: 'card' }, form('objection-form', [field('identifier', el('input', { name: 'identifier', required: true }))], 'add',
         async (v) => { const a = await api('POST', '/api/objections', v); if (a.ok) pages.objections(); return a; }, 'inline'),
       table(['identifier', 'created', ''], r.data.objections.map((o) => el('tr', {}, el('td', {}, o.identifier), el('td', {}, o.added),
@@ -238,11 +251,12 @@
   };
 
   pages.audit = async () => {
+    const show = renderer();
     const q = new URLSearchParams(location.hash.split('?')[1] || '');
     const r = await api('GET', '/api/audit?' + q.toString());
     if (!r.ok) return;
     const out = el('div');
-    main.replaceChildren(el('h1', {}, T('audit')), el('div', { class: 'card' },
+    show(el('h1', {}, T('audit')), el('div', { class: 'card' },
       form('audit-filter', [field('user', el('input', { name: 'user', value: q.get('user') || '' })),
         field('action', el('input', { name: 'action', value: q.get('action') || '' })),
         field('since', el('input', { name: 'since', placeholder: '2026-01-01', value: q.get('since') || '' }))], 'filter',
@@ -256,12 +270,13 @@
   };
 
   pages.system = async () => {
+    const show = renderer();
     const [users, settings, sync, update] = await Promise.all([api('GET', '/api/users'), api('GET', '/api/settings'),
       api('GET', '/api/sync'), api('GET', '/api/system/update')]);
     if (!users.ok) return;
     const note = el('div');
     const st = settings.data;
-    main.replaceChildren(el('h1', {}, T('system')),
+    show(el('h1', {}, T('system')),
       el('div', { class: 'card' }, el('button', { id: 'backup-now', onclick: async () => {
         const b = await api('POST', '/api/system/backup', {});
         note.replaceChildren(msg(b.ok ? T('done') + ' ' + b.data.path : b.data.error, b.ok));
@@ -316,6 +331,7 @@
   }
 
   async function route() {
+    S.gen++;
     const [path] = location.hash.replace(/^#\/?/, '').split('?');
     const [page, arg] = path.split('/');
     if (page === 'setup') { chrome(page); return pages.setup(); }
@@ -331,7 +347,7 @@
 
   document.getElementById('logout').addEventListener('click', async () => {
     await api('POST', '/api/logout', {});
-    S.csrf = null; S.user = null; go('#/login');
+    S.csrf = null; S.user = null; S.role = null; go('#/login');
   });
   document.getElementById('lang').addEventListener('change', async (e) => {
     S.lang = e.target.value;
