@@ -29,6 +29,7 @@
 #include "update/store_metadata_store.h"
 #include "update/updater.h"
 #include "webadmin/admin_server.h"
+#include "webadmin/api/api.h"
 #include "webadmin/tls_certificate.h"
 
 namespace eds::daemon {
@@ -65,6 +66,7 @@ struct Node::Impl {
   std::unique_ptr<ingest::FhirIngest> fhir;
   std::unique_ptr<webadmin::AdminServer> fhir_server;
   std::unique_ptr<ControlServer> control;
+  std::unique_ptr<webadmin::Api> api;  // must outlive `admin`, which calls it
   std::unique_ptr<webadmin::AdminServer> admin;
 
   nlohmann::json Health() const;
@@ -377,6 +379,22 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
   admin_options.request_timeout_ms = c.admin.request_timeout_ms;
   EDS_ASSIGN_OR_RETURN(
       impl->admin, webadmin::AdminServer::Start(admin_options, [raw] { return raw->Health(); }));
+  {
+    webadmin::AdminContext web{impl->store.get(),
+                               impl->tokens.get(),
+                               impl->objections.get(),
+                               impl->pseudonymizer.get(),
+                               impl->releases.get(),
+                               &impl->packs,
+                               impl->Context().releases.options,
+                               impl->identity.get(),
+                               impl->outbox.get(),
+                               impl->sync.get(),
+                               kVersion,
+                               impl->started};
+    EDS_ASSIGN_OR_RETURN(impl->api, webadmin::Api::Create(web, {}));
+    impl->api->Register(*impl->admin);
+  }
 
   if (c.fhir.enabled) {
     Announce(impl->systemd, "starting the FHIR server");

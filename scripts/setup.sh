@@ -8,12 +8,12 @@ set -eu
 # (time zones for the sync schedule); tests: GoogleTest/GoogleMock, faketime (moves the clock of
 # the TUF client under test).
 # clang-format checks formatting; clang-14 with its runtime builds the libFuzzer targets; the zstd
-# tool unpacks benchmark data.
+# tool unpacks benchmark data; Chromium runs the admin UI tests headless (playwright-core drives it).
 PACKAGES="
   build-essential cmake ninja-build pkg-config clang-format zstd
   librocksdb-dev libsodium-dev libzstd-dev zlib1g-dev libsystemd-dev libssl-dev
   libboost-dev libcivetweb-dev nlohmann-json3-dev libtomlplusplus-dev libsimdjson-dev
-  libgtest-dev libgmock-dev libglpk-dev libicu-dev clang-14 libclang-rt-14-dev faketime
+  libgtest-dev libgmock-dev libglpk-dev libicu-dev clang-14 libclang-rt-14-dev faketime chromium
 "
 
 missing=""

@@ -1,0 +1,36 @@
+// AdminContext: the running node's objects the admin API acts on. The daemon builds it; every
+// pointer must outlive the Api it is given to. `sync` is null when upstream sync is off.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "aggregate/measure_pack.h"
+#include "aggregate/release.h"
+#include "ingest/fhir_tokens.h"
+#include "ingest/objection_register.h"
+#include "ingest/pseudonymizer.h"
+#include "storage/store.h"
+#include "sync/identity.h"
+#include "sync/outbox.h"
+#include "sync/sync_service.h"
+
+namespace eds::webadmin {
+
+struct AdminContext {
+  storage::Store* store = nullptr;
+  ingest::FhirTokens* tokens = nullptr;
+  ingest::ObjectionRegister* objections = nullptr;
+  const ingest::Pseudonymizer* pseudonymizer = nullptr;
+  aggregate::ReleaseBook* releases = nullptr;
+  const std::vector<aggregate::MeasurePack>* packs = nullptr;
+  aggregate::ReleaseOptions release_options;
+  const sync::NodeIdentity* identity = nullptr;
+  sync::Outbox* outbox = nullptr;
+  sync::SyncService* sync = nullptr;  // may be null
+  std::string version;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+};
+
+}  // namespace eds::webadmin

@@ -1,0 +1,140 @@
+// The dashboard's status, the sync state and "sync now", and /metrics.
+#include <map>
+
+#include "webadmin/internal/api_state.h"
+
+namespace eds::webadmin::internal {
+namespace {
+
+std::map<std::string, uint64_t> ReleasesByState(State& state) {
+  std::map<std::string, uint64_t> out;
+  for (int i = 0; i <= static_cast<int>(aggregate::ReleaseState::kFailed); ++i) {
+    out[std::string(aggregate::StateName(static_cast<aggregate::ReleaseState>(i)))] = 0;
+  }
+  if (state.ctx.releases == nullptr) return out;
+  auto list = state.ctx.releases->List();
+  if (!list.ok()) return out;
+  for (const auto& r : *list) ++out[std::string(aggregate::StateName(r.state))];
+  return out;
+}
+
+json SyncJson(State& state) {
+  if (state.ctx.outbox == nullptr) return {{"enabled", false}};
+  const sync::DeliveryState s = state.ctx.outbox->State();
+  json queue = json::array();
+  if (auto pending = state.ctx.outbox->Pending(100); pending.ok()) {
+    for (const auto& q : *pending) {
+      queue.push_back({{"sequence", q.seq},
+                       {"release", q.release_id},
+                       {"period", q.period},
+                       {"bytes", q.bytes}});
+    }
+  }
+  return {{"enabled", state.ctx.sync != nullptr},
+          {"queued", s.queued},
+          {"queue", queue},
+          {"consecutive_failures", s.consecutive_failures},
+          {"last_attempt_at", s.last_attempt_at},
+          {"last_error", s.last_error},
+          {"last_error_at", s.last_error_at},
+          {"last_delivery_at", s.last_delivery_at},
+          {"last_delivered", s.last_delivered},
+          {"delivered_total", s.delivered_total},
+          {"next_run_at", state.ctx.sync != nullptr ? state.ctx.sync->NextRunAt() : ""}};
+}
+
+// Prometheus label values escape backslash, quote and newline.
+std::string Label(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c == '\n' ? 'n' : c;
+  }
+  return out;
+}
+
+}  // namespace
+
+HttpResponse GetStatus(State& state, Call&) {
+  const storage::StoreStats s = state.ctx.store->Stats();
+  const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
+      std::chrono::steady_clock::now() - state.ctx.started);
+  json history = json::array();
+  for (const auto& p : Samples(state)) {
+    history.push_back({{"t", p.time_ms}, {"records", p.records}, {"disk_bytes", p.disk_bytes}});
+  }
+  size_t valid_tokens = 0;
+  if (state.ctx.tokens != nullptr) {
+    for (const auto& t : state.ctx.tokens->List()) valid_tokens += t.revoked.empty() ? 1u : 0u;
+  }
+  return Ok({{"version", state.ctx.version},
+             {"uptime_s", uptime.count()},
+             {"store",
+              {{"records", s.records_estimate},
+               {"patients", s.patients},
+               {"audit_entries", s.audit_entries},
+               {"disk_bytes", s.disk_bytes}}},
+             {"feeds", {{"fhir_tokens", valid_tokens}}},
+             {"releases", ReleasesByState(state)},
+             {"sync", SyncJson(state)},
+             {"history", history}});
+}
+
+HttpResponse GetSync(State& state, Call&) { return Ok(SyncJson(state)); }
+
+HttpResponse SyncNow(State& state, Call& call) {
+  state.ctx.store->Audit({call.actor(), "admin.sync-now", "", ""}).IgnoreError();
+  if (state.ctx.sync == nullptr) {
+    return HttpResponse::JsonError(409, "sync is off: set sync.enabled, upstream_url, ca_file");
+  }
+  auto report = state.ctx.sync->RunNow();
+  if (!report.ok()) return ErrorResponse(report.status());
+  json out = {{"ok", report->failure.ok()}, {"delivered", report->delivered}};
+  if (!report->failure.ok()) out["error"] = report->failure.message();
+  return Ok(out);
+}
+
+std::string MetricsText(State& state) {
+  const storage::StoreStats s = state.ctx.store->Stats();
+  std::string out;
+  auto gauge = [&out](const char* name, const char* help, const std::string& samples) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n" + samples;
+  };
+  auto line = [](const char* name, uint64_t v, const std::string& labels = "") {
+    return std::string(name) + (labels.empty() ? "" : "{" + labels + "}") + " " +
+           std::to_string(v) + "\n";
+  };
+  gauge("eds_store_records", "Records in the store (estimate).",
+        line("eds_store_records", s.records_estimate));
+  gauge("eds_store_patients", "Patients with records.", line("eds_store_patients", s.patients));
+  gauge("eds_store_disk_bytes", "Bytes of the store's files on disk.",
+        line("eds_store_disk_bytes", s.disk_bytes));
+  gauge("eds_audit_entries", "Entries in the audit log.",
+        line("eds_audit_entries", s.audit_entries));
+  std::string by_state;
+  for (const auto& [name, n] : ReleasesByState(state)) {
+    by_state += line("eds_releases", n, "state=\"" + Label(name) + "\"");
+  }
+  gauge("eds_releases", "Releases by lifecycle state.", by_state);
+  if (state.ctx.outbox != nullptr) {
+    const sync::DeliveryState d = state.ctx.outbox->State();
+    gauge("eds_outbox_depth", "Releases queued for the upstream.",
+          line("eds_outbox_depth", d.queued));
+    gauge("eds_sync_consecutive_failures", "Failed delivery attempts since the last success.",
+          line("eds_sync_consecutive_failures", d.consecutive_failures));
+    out +=
+        "# HELP eds_sync_delivered_total Releases delivered upstream.\n"
+        "# TYPE eds_sync_delivered_total counter\n" +
+        line("eds_sync_delivered_total", d.delivered_total);
+    gauge("eds_sync_last_delivery_info", "The last delivery (time as a label; 0 when none).",
+          line("eds_sync_last_delivery_info", d.last_delivery_at.empty() ? 0 : 1,
+               "at=\"" + Label(d.last_delivery_at) + "\""));
+  }
+  const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
+      std::chrono::steady_clock::now() - state.ctx.started);
+  gauge("eds_uptime_seconds", "Seconds since edsd started.",
+        line("eds_uptime_seconds", static_cast<uint64_t>(uptime.count())));
+  return out;
+}
+
+}  // namespace eds::webadmin::internal

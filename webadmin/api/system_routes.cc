@@ -1,0 +1,115 @@
+// System: backup, accounts, node settings, the update status and the /metrics token.
+#include <sodium.h>
+
+#include "common/encoding.h"
+#include "webadmin/internal/api_state.h"
+#include "webadmin/node_settings.h"
+
+namespace eds::webadmin::internal {
+namespace {
+
+json AccountJson(const Account& a) {
+  return {{"name", a.name},
+          {"role", RoleName(a.role)},
+          {"language", a.language},
+          {"created", a.created}};
+}
+
+}  // namespace
+
+HttpResponse Backup(State& state, Call& call) {
+  auto path = state.ctx.store->Backup(state.options.backup_dir,
+                                      {call.actor(), "store.backup", state.options.backup_dir, ""});
+  if (!path.ok()) return ErrorResponse(path.status());
+  return Ok({{"ok", true}, {"path", *path}});
+}
+
+HttpResponse ListUsers(State& state, Call&) {
+  json list = json::array();
+  for (const auto& a : state.accounts->List()) list.push_back(AccountJson(a));
+  return Ok({{"users", list}});
+}
+
+HttpResponse CreateUser(State& state, Call& call) {
+  Account a;
+  a.name = Field(call, "name");
+  const auto role = ParseRole(Field(call, "role"));
+  if (!role) return HttpResponse::JsonError(400, "role must be admin, reviewer or viewer");
+  a.role = *role;
+  a.language = Field(call, "language").empty() ? "fr" : Field(call, "language");
+  const Status s = state.accounts->Create(a, Field(call, "password"), call.actor());
+  if (!s.ok()) return ErrorResponse(s);
+  return HttpResponse::Json(201, AccountJson(*state.accounts->Find(a.name)));
+}
+
+HttpResponse UpdateUser(State& state, Call& call) {
+  const std::string& name = call.params.at(0);
+  if (!state.accounts->Find(name)) return HttpResponse::JsonError(404, "no such account");
+  if (const std::string r = Field(call, "role"); !r.empty()) {
+    const auto role = ParseRole(r);
+    if (!role) return HttpResponse::JsonError(400, "role must be admin, reviewer or viewer");
+    if (Status s = state.accounts->SetRole(name, *role, call.actor()); !s.ok()) {
+      return ErrorResponse(s);
+    }
+  }
+  if (const std::string p = Field(call, "password"); !p.empty()) {
+    if (Status s = state.accounts->SetPassword(name, p, call.actor()); !s.ok()) {
+      return ErrorResponse(s);
+    }
+  }
+  // A changed role or password applies from the next sign-in.
+  state.sessions->RemoveUser(name);
+  return Ok(AccountJson(*state.accounts->Find(name)));
+}
+
+HttpResponse DeleteUser(State& state, Call& call) {
+  const std::string& name = call.params.at(0);
+  if (const Status s = state.accounts->Remove(name, call.actor()); !s.ok()) {
+    return ErrorResponse(s);
+  }
+  state.sessions->RemoveUser(name);
+  return Ok();
+}
+
+HttpResponse GetSettings(State& state, Call&) {
+  auto s = LoadNodeSettings(*state.ctx.store);
+  if (!s.ok()) return ErrorResponse(s.status());
+  return Ok(NodeSettingsToJson(s->value_or(NodeSettings{})));
+}
+
+HttpResponse PutSettings(State& state, Call& call) {
+  auto current = LoadNodeSettings(*state.ctx.store);
+  if (!current.ok()) return ErrorResponse(current.status());
+  auto next = NodeSettingsFromJson(call.body, current->value_or(NodeSettings{}));
+  if (!next.ok()) return ErrorResponse(next.status());
+  if (Status s = SaveNodeSettings(*state.ctx.store, *next, call.actor()); !s.ok()) {
+    return ErrorResponse(s);
+  }
+  return Ok(NodeSettingsToJson(*next));
+}
+
+HttpResponse GetUpdate(State& state, Call&) {
+  // Updates are applied by the update module (signed TUF metadata); this page only reports the
+  // running version until the update service is wired to the web admin.
+  return Ok({{"version", state.ctx.version}, {"update_available", false}, {"state", "idle"}});
+}
+
+HttpResponse CreateMetricsToken(State& state, Call& call) {
+  auto current = LoadNodeSettings(*state.ctx.store);
+  if (!current.ok()) return ErrorResponse(current.status());
+  if (!current->has_value()) return HttpResponse::JsonError(409, "finish the first-boot setup");
+  NodeSettings s = **current;
+  const std::string token = RandomToken();
+  unsigned char hash[32];
+  crypto_generichash(hash, sizeof(hash), reinterpret_cast<const unsigned char*>(token.data()),
+                     token.size(), nullptr, 0);
+  s.metrics_token_hash = HexEncode({reinterpret_cast<const char*>(hash), sizeof(hash)});
+  if (Status st = SaveNodeSettings(*state.ctx.store, s, call.actor()); !st.ok()) {
+    return ErrorResponse(st);
+  }
+  state.ctx.store->Audit({call.actor(), "metrics.token", "", "new token; the old one stops"})
+      .IgnoreError();
+  return HttpResponse::Json(201, {{"token", token}});
+}
+
+}  // namespace eds::webadmin::internal
