@@ -385,7 +385,10 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
                                impl->objections.get(),
                                impl->pseudonymizer.get(),
                                impl->releases.get(),
-                               &impl->packs,
+                               [raw] {
+                                 MutexLock lock(raw->packs_mu);
+                                 return raw->packs;
+                               },
                                impl->Context().releases.options,
                                impl->identity.get(),
                                impl->outbox.get(),

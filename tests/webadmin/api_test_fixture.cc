@@ -36,7 +36,9 @@ void ApiFixture::SetUp() {
   ctx.objections = objections_.get();
   ctx.pseudonymizer = pseudonymizer_.get();
   ctx.releases = releases_.get();
-  ctx.packs = &packs_;
+  ctx.packs = [this] {
+    return std::make_shared<const std::vector<aggregate::MeasurePack>>(packs_);
+  };
   ctx.identity = identity_.get();
   ctx.outbox = outbox_.get();
   ctx.version = "9.9.9-test";

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -24,7 +26,8 @@ struct AdminContext {
   ingest::ObjectionRegister* objections = nullptr;
   const ingest::Pseudonymizer* pseudonymizer = nullptr;
   aggregate::ReleaseBook* releases = nullptr;
-  const std::vector<aggregate::MeasurePack>* packs = nullptr;
+  // The enabled packs now (a signed update may replace them while the node runs).
+  std::function<std::shared_ptr<const std::vector<aggregate::MeasurePack>>()> packs;
   aggregate::ReleaseOptions release_options;
   const sync::NodeIdentity* identity = nullptr;
   sync::Outbox* outbox = nullptr;

@@ -74,12 +74,12 @@ HttpResponse ListReleases(State& state, Call& call) {
 }
 
 HttpResponse ComputeRelease(State& state, Call& call) {
-  if (state.ctx.releases == nullptr || state.ctx.packs == nullptr) {
+  const auto packs = state.ctx.packs ? state.ctx.packs() : nullptr;
+  if (state.ctx.releases == nullptr || packs == nullptr) {
     return HttpResponse::JsonError(503, "no release book");
   }
-  auto r =
-      state.ctx.releases->Compute(*state.ctx.packs, Field(call, "period"), ExcludedPatients(state),
-                                  state.ctx.release_options, call.actor());
+  auto r = state.ctx.releases->Compute(*packs, Field(call, "period"), ExcludedPatients(state),
+                                       state.ctx.release_options, call.actor());
   if (!r.ok()) return ErrorResponse(r.status());
   return HttpResponse::Json(201, SummaryJson(*r));
 }
@@ -112,11 +112,12 @@ HttpResponse GetRelease(State& state, Call& call) {
 }
 
 HttpResponse ApproveRelease(State& state, Call& call) {
-  if (state.ctx.releases == nullptr || state.ctx.packs == nullptr) {
+  const auto packs = state.ctx.packs ? state.ctx.packs() : nullptr;
+  if (state.ctx.releases == nullptr || packs == nullptr) {
     return HttpResponse::JsonError(503, "no release book");
   }
-  const Status s = state.ctx.releases->Approve(call.params.at(0), *state.ctx.packs, call.actor(),
-                                               Field(call, "comment"));
+  const Status s =
+      state.ctx.releases->Approve(call.params.at(0), *packs, call.actor(), Field(call, "comment"));
   if (!s.ok()) return ErrorResponse(s);
   return Ok();
 }
