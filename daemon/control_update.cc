@@ -42,7 +42,9 @@ json SelfTest(UpdateContext& ctx, const std::string& actor) {
   return {{"ok", true}, {"checks", {"store write and read", "node key signature"}}};
 }
 
-json StatusJson(UpdateContext& ctx) {
+}  // namespace
+
+json UpdateStatusJson(UpdateContext& ctx) {
   json slots = nullptr;
   auto state = ctx.slots->State();
   if (state.ok()) {
@@ -64,8 +66,6 @@ json StatusJson(UpdateContext& ctx) {
       {"slots", slots},
       {"last", {{"at", ctx.log->at}, {"source", ctx.log->source}, {"result", ctx.log->result}}}};
 }
-
-}  // namespace
 
 json RunUpdate(UpdateContext& ctx, const std::string& source,
                const std::function<Result<update::UpdateReport>()>& run) {
@@ -107,7 +107,7 @@ json RunUpdate(UpdateContext& ctx, const std::string& source,
 std::optional<json> HandleUpdateCommand(UpdateContext& ctx, const std::string& cmd,
                                         const json& request, const std::string& actor) {
   if (cmd == "self-test") return SelfTest(ctx, actor);
-  if (cmd == "update-status") return StatusJson(ctx);
+  if (cmd == "update-status") return UpdateStatusJson(ctx);
   if (cmd == "update-apply") {
     const std::string file = request.value("file", "");
     if (file.empty() || file.front() != '/') {

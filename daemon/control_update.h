@@ -41,6 +41,9 @@ struct UpdateContext {
 nlohmann::json RunUpdate(UpdateContext& ctx, const std::string& source,
                          const std::function<Result<update::UpdateReport>()>& run);
 
+// What update-status answers: trusted metadata versions, firmware slots, the last result.
+nlohmann::json UpdateStatusJson(UpdateContext& ctx);
+
 // nullopt when `cmd` is not one of these commands.
 std::optional<nlohmann::json> HandleUpdateCommand(UpdateContext& ctx, const std::string& cmd,
                                                   const nlohmann::json& request,

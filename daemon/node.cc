@@ -377,6 +377,9 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
   admin_options.key_path = c.admin.tls_key;
   admin_options.num_threads = c.admin.threads;
   admin_options.request_timeout_ms = c.admin.request_timeout_ms;
+  // An update bundle may be uploaded (base64 in JSON): packs and modest images fit; bigger
+  // firmware goes through edsctl update apply or the online repository.
+  admin_options.max_request_bytes = 64 << 20;
   EDS_ASSIGN_OR_RETURN(
       impl->admin, webadmin::AdminServer::Start(admin_options, [raw] { return raw->Health(); }));
   {
@@ -393,6 +396,16 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
                                impl->identity.get(),
                                impl->outbox.get(),
                                impl->sync.get(),
+                               [raw] {
+                                 UpdateContext u = raw->UpdateCtx();
+                                 return UpdateStatusJson(u);
+                               },
+                               [raw](const std::string& path) {
+                                 UpdateContext u = raw->UpdateCtx();
+                                 return RunUpdate(u, "upload " + path,
+                                                  [&] { return raw->updater->ApplyBundle(path); });
+                               },
+                               (std::filesystem::path(c.update.download_dir) / "uploads").string(),
                                kVersion,
                                impl->started};
     EDS_ASSIGN_OR_RETURN(impl->api, webadmin::Api::Create(web, {}));

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,11 @@ struct AdminContext {
   const sync::NodeIdentity* identity = nullptr;
   sync::Outbox* outbox = nullptr;
   sync::SyncService* sync = nullptr;  // may be null
+  // The update module: its state (trusted metadata, slots, last result) and the verification and
+  // installation of an uploaded bundle (a file written under update_dir). Null when absent.
+  std::function<nlohmann::json()> update_status;
+  std::function<nlohmann::json(const std::string& bundle_path)> apply_update;
+  std::string update_dir;
   std::string version;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };

@@ -55,6 +55,7 @@ const Route kRoutes[] = {
     {{"POST", "/api/audit/verify", kStaff}, &internal::VerifyAudit},
     {{"POST", "/api/system/backup", kAdmin}, &internal::Backup},
     {{"GET", "/api/system/update", kAdmin}, &internal::GetUpdate},
+    {{"POST", "/api/system/update", kAdmin}, &internal::UploadUpdate},
     {{"POST", "/api/system/metrics-token", kAdmin}, &internal::CreateMetricsToken},
     {{"GET", "/api/users", kAdmin}, &internal::ListUsers},
     {{"POST", "/api/users", kAdmin}, &internal::CreateUser},

@@ -1,5 +1,9 @@
 // System: backup, accounts, node settings, the update status and the /metrics token.
+#include <fcntl.h>
 #include <sodium.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include "common/encoding.h"
 #include "webadmin/internal/api_state.h"
@@ -89,9 +93,46 @@ HttpResponse PutSettings(State& state, Call& call) {
 }
 
 HttpResponse GetUpdate(State& state, Call&) {
-  // Updates are applied by the update module (signed TUF metadata); this page only reports the
-  // running version until the update service is wired to the web admin.
-  return Ok({{"version", state.ctx.version}, {"update_available", false}, {"state", "idle"}});
+  json out = state.ctx.update_status ? state.ctx.update_status() : json::object();
+  out["version"] = state.ctx.version;
+  return Ok(out);
+}
+
+// An offline update bundle, base64 in {"bundle": ...}: written to a private file, verified and
+// installed exactly like `edsctl update apply`, then removed.
+HttpResponse UploadUpdate(State& state, Call& call) {
+  if (!state.ctx.apply_update) return HttpResponse::JsonError(503, "updates are not available");
+  const auto bytes = Base64Decode(Field(call, "bundle"));
+  if (!bytes || bytes->empty()) return HttpResponse::JsonError(400, "bundle: base64 bytes needed");
+  unsigned char nonce[12];
+  randombytes_buf(nonce, sizeof nonce);
+  std::error_code ec;
+  std::filesystem::create_directories(state.ctx.update_dir, ec);
+  const std::string path =
+      (std::filesystem::path(state.ctx.update_dir) /
+       ("upload-" + HexEncode({reinterpret_cast<char*>(nonce), sizeof nonce}) + ".bundle"))
+          .string();
+  {
+    const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return HttpResponse::JsonError(500, "cannot stage the bundle");
+    size_t done = 0;
+    while (done < bytes->size()) {
+      const ssize_t n = write(fd, bytes->data() + done, bytes->size() - done);
+      if (n <= 0) break;
+      done += static_cast<size_t>(n);
+    }
+    close(fd);
+    if (done != bytes->size()) {
+      std::filesystem::remove(path, ec);
+      return HttpResponse::JsonError(500, "cannot stage the bundle");
+    }
+  }
+  const json result = state.ctx.apply_update(path);
+  std::filesystem::remove(path, ec);
+  state.ctx.store->Audit({call.actor(), "admin.update.upload", "", result.value("error", "")})
+      .IgnoreError();
+  if (!result.value("ok", false)) return HttpResponse::Json(422, result);
+  return Ok(result);
 }
 
 HttpResponse CreateMetricsToken(State& state, Call& call) {

@@ -106,6 +106,7 @@ HttpResponse DeleteUser(State&, Call&);
 HttpResponse GetSettings(State&, Call&);
 HttpResponse PutSettings(State&, Call&);
 HttpResponse GetUpdate(State&, Call&);
+HttpResponse UploadUpdate(State&, Call&);
 HttpResponse CreateMetricsToken(State&, Call&);
 
 // GET /metrics body (Prometheus text format 0.0.4).

@@ -309,8 +309,35 @@
           field('upstream_ca', el('textarea', { name: 'upstream_ca_pem' }, st.upstream_ca_pem || '')),
           field('schedule', el('input', { name: 'schedule', value: st.schedule || '' }))], 'save',
         async (v, f) => { const p = await api('PUT', '/api/settings', v); if (p.ok) f.append(msg(T('saved'), true)); return p; })),
-      el('div', { class: 'card' }, el('h2', {}, T('update')), el('p', {}, T('version'), ': ', update.data.version || '')));
+      updateCard(update.data));
   };
+
+  // Update status and the upload of an offline bundle (verified by the box like edsctl does).
+  function updateCard(u) {
+    const out = el('div');
+    const t = u.trusted || {};
+    const sl = u.slots || {};
+    const last = u.last || {};
+    const file = el('input', { type: 'file', id: 'update-file', accept: '.bundle,application/octet-stream' });
+    const upload = async () => {
+      if (!file.files.length) return;
+      const data = await new Promise((resolve, reject) => {
+        const reader = new FileReader();
+        reader.onload = () => resolve(String(reader.result).split(',')[1] || '');
+        reader.onerror = reject;
+        reader.readAsDataURL(file.files[0]);
+      });
+      const r = await api('POST', '/api/system/update', { bundle: data });
+      out.replaceChildren(msg(r.ok ? T('update_installed') + ' ' +
+        (r.data.installed || []).map((i) => i.target + ' ' + i.version).join(', ') : r.data.error, r.ok));
+    };
+    return el('div', { class: 'card' }, el('h2', {}, T('update')),
+      el('p', {}, T('version'), ': ', u.version || ''),
+      el('p', {}, T('trusted_metadata'), ': root v', t.root || 0, ', targets v', t.targets || 0),
+      el('p', {}, T('slots'), ': ', sl.error || ((sl.booted || '?') + ' / ' + (sl.installed_version || '?'))),
+      el('p', {}, T('last_update'), ': ', last.at ? last.at + ' — ' + last.result : '—'),
+      file, ' ', el('button', { id: 'update-upload', onclick: upload }, T('upload_update')), out);
+  }
 
   const NAV = [['dashboard', 7], ['feeds', 1], ['releases', 7], ['objections', 2], ['audit', 3], ['system', 1]];
   const BIT = { admin: 1, reviewer: 2, viewer: 4 };

@@ -26,7 +26,9 @@ window.EDS_TEXTS = {
     update: 'Mise à jour', version: 'Version', sync: 'Synchronisation', sync_now: 'Envoyer maintenant',
     saved: 'Enregistré.', done: 'Fait.', next_run: 'Prochain envoi', last_error: 'Dernière erreur',
     metrics_token: 'Nouveau jeton /metrics', at: 'Date', actor: 'Acteur', object: 'Objet', detail: 'Détail',
-    total: 'total', sure: 'Confirmer ?'
+    total: 'total', sure: 'Confirmer ?', trusted_metadata: 'Métadonnées de confiance',
+    slots: 'Partition active / version', last_update: 'Dernière mise à jour',
+    upload_update: 'Appliquer un paquet de mise à jour', update_installed: 'Vérifié et installé :'
   },
   en: {
     dashboard: 'Dashboard', feeds: 'Feeds', releases: 'Releases', objections: 'Objections',
@@ -53,6 +55,8 @@ window.EDS_TEXTS = {
     update: 'Update', version: 'Version', sync: 'Sync', sync_now: 'Send now',
     saved: 'Saved.', done: 'Done.', next_run: 'Next run', last_error: 'Last error',
     metrics_token: 'New /metrics token', at: 'Time', actor: 'Actor', object: 'Object', detail: 'Detail',
-    total: 'total', sure: 'Confirm?'
+    total: 'total', sure: 'Confirm?', trusted_metadata: 'Trusted metadata',
+    slots: 'Active slot / version', last_update: 'Last update',
+    upload_update: 'Apply an update bundle', update_installed: 'Verified and installed:'
   }
 };
