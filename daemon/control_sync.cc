@@ -17,7 +17,7 @@ json StatusJson(SyncContext& ctx) {
         {{"sequence", q.seq}, {"release", q.release_id}, {"period", q.period}, {"bytes", q.bytes}});
   }
   return {{"ok", true},
-          {"enabled", ctx.service != nullptr},
+          {"enabled", ctx.service != nullptr && ctx.service->Configured()},
           {"node_id", ctx.identity->node_id()},
           {"queued", s.queued},
           {"queue", queue},
@@ -42,9 +42,10 @@ std::optional<json> HandleSyncCommand(SyncContext& ctx, const std::string& cmd, 
   }
   if (cmd == "sync-status") return StatusJson(ctx);
   if (cmd == "sync-now") {
-    if (ctx.service == nullptr) {
+    if (ctx.service == nullptr || !ctx.service->Configured()) {
       return ErrorReply(
-          FailedPreconditionError("sync is off: set sync.enabled, upstream_url, ca_file"));
+          FailedPreconditionError("sync is off: set the upstream URL on the setup page, or "
+                                  "sync.enabled, upstream_url and ca_file"));
     }
     auto report = ctx.service->RunNow();
     if (!report.ok()) return ErrorReply(report.status());

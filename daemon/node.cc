@@ -30,6 +30,7 @@
 #include "update/updater.h"
 #include "webadmin/admin_server.h"
 #include "webadmin/api/api.h"
+#include "webadmin/node_settings.h"
 #include "webadmin/tls_certificate.h"
 
 namespace eds::daemon {
@@ -195,6 +196,25 @@ Status StartUpdates(Node::Impl& impl) {
   return OkStatus();
 }
 
+sync::SyncOptions SyncOptionsOf(const SyncConfig& c);
+
+// The sync settings in force: the config file's [sync] (when enabled), overridden by what the
+// web admin's setup and settings pages saved (upstream URL and CA, schedule, time zone).
+sync::SyncOptions EffectiveSyncOptions(const Config& c,
+                                       const std::optional<webadmin::NodeSettings>& settings) {
+  sync::SyncOptions o = SyncOptionsOf(c.sync);
+  if (!c.sync.enabled) o.upstream.url.clear();
+  if (!settings) return o;
+  if (!settings->upstream_url.empty()) {
+    o.upstream.url = settings->upstream_url;
+    o.upstream.ca_pem = settings->upstream_ca_pem;
+    if (!settings->upstream_ca_pem.empty()) o.upstream.ca_file.clear();
+  }
+  if (!settings->schedule.empty()) o.schedule = settings->schedule;
+  if (!settings->time_zone.empty()) o.time_zone = settings->time_zone;
+  return o;
+}
+
 sync::SyncOptions SyncOptionsOf(const SyncConfig& c) {
   sync::SyncOptions o;
   o.upstream.url = c.upstream_url;
@@ -327,13 +347,26 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
           {{"EDS_NODE_ID", impl->identity->node_id()},
            {"EDS_NODE_FINGERPRINT", impl->identity->Fingerprint()}});
   EDS_RETURN_IF_ERROR(StartUpdates(*impl));
-  if (c.sync.enabled) {
+  {
     Announce(impl->systemd, "starting the upstream sync");
-    EDS_ASSIGN_OR_RETURN(impl->sync, sync::SyncService::Start(*impl->outbox, SyncOptionsOf(c.sync),
-                                                              impl->identity->node_id()));
-    LogInfo("releases go to " + c.sync.upstream_url + " on \"" + c.sync.schedule + "\" (" +
-                c.sync.time_zone + "), next run " + impl->sync->NextRunAt(),
-            {{"EDS_SYNC_NEXT", impl->sync->NextRunAt()}});
+    EDS_ASSIGN_OR_RETURN(auto settings, webadmin::LoadNodeSettings(*impl->store));
+    const sync::SyncOptions options = EffectiveSyncOptions(c, settings);
+    auto service = sync::SyncService::Start(*impl->outbox, options, impl->identity->node_id());
+    if (!service.ok() && settings && !settings->upstream_url.empty()) {
+      // Settings saved from the web page that no longer work (a CA that expired, say) must not
+      // keep the box from starting: sync waits, unconfigured, for new settings.
+      LogError("upstream settings refused; sync is off until they are fixed",
+               {{"EDS_ERROR", service.status().ToString()}});
+      service = sync::SyncService::Start(*impl->outbox, EffectiveSyncOptions(c, std::nullopt),
+                                         impl->identity->node_id());
+    }
+    if (!service.ok()) return service.status();
+    impl->sync = std::move(*service);
+    if (impl->sync->Configured()) {
+      LogInfo("releases go to " + options.upstream.url + " on \"" + options.schedule + "\" (" +
+                  options.time_zone + "), next run " + impl->sync->NextRunAt(),
+              {{"EDS_SYNC_NEXT", impl->sync->NextRunAt()}});
+    }
   }
 
   Announce(impl->systemd, "starting the control socket");
@@ -383,31 +416,34 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
   EDS_ASSIGN_OR_RETURN(
       impl->admin, webadmin::AdminServer::Start(admin_options, [raw] { return raw->Health(); }));
   {
-    webadmin::AdminContext web{impl->store.get(),
-                               impl->tokens.get(),
-                               impl->objections.get(),
-                               impl->pseudonymizer.get(),
-                               impl->releases.get(),
-                               [raw] {
-                                 MutexLock lock(raw->packs_mu);
-                                 return raw->packs;
-                               },
-                               impl->Context().releases.options,
-                               impl->identity.get(),
-                               impl->outbox.get(),
-                               impl->sync.get(),
-                               [raw] {
-                                 UpdateContext u = raw->UpdateCtx();
-                                 return UpdateStatusJson(u);
-                               },
-                               [raw](const std::string& path) {
-                                 UpdateContext u = raw->UpdateCtx();
-                                 return RunUpdate(u, "upload " + path,
-                                                  [&] { return raw->updater->ApplyBundle(path); });
-                               },
-                               (std::filesystem::path(c.update.download_dir) / "uploads").string(),
-                               kVersion,
-                               impl->started};
+    webadmin::AdminContext web{
+        impl->store.get(),
+        impl->tokens.get(),
+        impl->objections.get(),
+        impl->pseudonymizer.get(),
+        impl->releases.get(),
+        [raw] {
+          MutexLock lock(raw->packs_mu);
+          return raw->packs;
+        },
+        impl->Context().releases.options,
+        impl->identity.get(),
+        impl->outbox.get(),
+        impl->sync.get(),
+        [raw] {
+          UpdateContext u = raw->UpdateCtx();
+          return UpdateStatusJson(u);
+        },
+        [raw](const std::string& path) {
+          UpdateContext u = raw->UpdateCtx();
+          return RunUpdate(u, "upload " + path, [&] { return raw->updater->ApplyBundle(path); });
+        },
+        (std::filesystem::path(c.update.download_dir) / "uploads").string(),
+        [raw](const webadmin::NodeSettings& settings) {
+          return raw->sync->Reconfigure(EffectiveSyncOptions(raw->config, settings));
+        },
+        kVersion,
+        impl->started};
     EDS_ASSIGN_OR_RETURN(impl->api, webadmin::Api::Create(web, {}));
     impl->api->Register(*impl->admin);
   }

@@ -3,13 +3,15 @@
 // outbox in order. After a failure it retries with exponential back-off and jitter up to a
 // ceiling instead of waiting for the next fire; a backlog bigger than one run goes out in
 // consecutive runs. `RunNow` (edsctl sync now) does one run on the caller's thread; a failure
-// there is retried by the loop like its own. Thread-safe.
+// there is retried by the loop like its own. Without an upstream URL the service waits,
+// unconfigured, until Reconfigure() gives it one (the web admin's setup page may). Thread-safe.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -21,7 +23,7 @@
 namespace eds::sync {
 
 struct SyncOptions {
-  UpstreamOptions upstream;
+  UpstreamOptions upstream;  // an empty url: no upstream yet
   std::string schedule = "0 6 * * *";
   std::string time_zone = "Europe/Paris";
   std::chrono::seconds jitter{900};
@@ -38,7 +40,7 @@ std::chrono::milliseconds RetryDelay(uint64_t failures, std::chrono::seconds ini
 
 class SyncService {
  public:
-  // `outbox` must outlive the service. Starts the loop thread.
+  // `outbox` must outlive the service. Checks the options and starts the loop thread.
   static Result<std::unique_ptr<SyncService>> Start(Outbox& outbox, const SyncOptions& options,
                                                     const std::string& node_id);
   ~SyncService();  // stops the loop
@@ -46,14 +48,24 @@ class SyncService {
   SyncService& operator=(const SyncService&) = delete;
 
   void Stop();
-  // One run now: queue approved releases, send the outbox.
+  // New settings from now on (a delivery in flight finishes with the old ones). On error the
+  // running settings stay.
+  Status Reconfigure(const SyncOptions& options);
+  bool Configured() const;
+  // One run now: queue approved releases, send the outbox. kFailedPrecondition unconfigured.
   Result<DeliveryReport> RunNow();
-  // When the loop runs next (RFC 3339).
+  // When the loop runs next (RFC 3339), "" when unconfigured.
   std::string NextRunAt() const;
 
  private:
-  SyncService(Outbox& outbox, SyncOptions options, CronSchedule cron, std::string node_id,
-              std::unique_ptr<UpstreamClient> client);
+  struct Setup {
+    SyncOptions options;
+    std::optional<CronSchedule> cron;
+    std::shared_ptr<UpstreamClient> client;  // null: no upstream
+  };
+  static Result<Setup> Prepare(const SyncOptions& options);
+  SyncService(Outbox& outbox, std::string node_id)
+      : outbox_(outbox), node_id_(std::move(node_id)) {}
   void Loop();
   Result<DeliveryReport> RunOnce();
   // Sets the next run from a run's outcome: the next fire after a success, a back-off after a
@@ -62,16 +74,14 @@ class SyncService {
   std::chrono::system_clock::time_point NextFire(std::chrono::system_clock::time_point after);
 
   Outbox& outbox_;
-  const SyncOptions options_;
-  const CronSchedule cron_;
   const std::string node_id_;
-  std::unique_ptr<UpstreamClient> client_;
 
   mutable std::mutex mu_;
+  Setup setup_;
   std::condition_variable wake_;
   bool stop_ = false;
   uint64_t failures_ = 0;
-  std::chrono::system_clock::time_point next_;
+  std::chrono::system_clock::time_point next_ = std::chrono::system_clock::time_point::max();
   std::thread thread_;
 };
 

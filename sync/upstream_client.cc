@@ -1,6 +1,7 @@
 #include "sync/upstream_client.h"
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <sodium.h>
@@ -76,6 +77,22 @@ std::string OpenSslReason() {
   char buf[256];
   ERR_error_string_n(e, buf, sizeof buf);
   return buf;
+}
+
+// Trusts every certificate of a PEM text (the upstream's CA set on the setup page).
+Status AddPemCertificates(SSL_CTX* ctx, const std::string& pem) {
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (bio == nullptr) return InternalError("cannot read the CA certificates");
+  X509_STORE* store = SSL_CTX_get_cert_store(ctx);
+  int added = 0;
+  while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+    if (X509_STORE_add_cert(store, cert) == 1) ++added;
+    X509_free(cert);
+  }
+  BIO_free(bio);
+  OpenSslReason();  // the end of the text reads as an error
+  if (added == 0) return InvalidArgumentError("upstream CA: no PEM certificate in the text");
+  return OkStatus();
 }
 
 }  // namespace
@@ -179,10 +196,16 @@ Result<std::unique_ptr<UpstreamClient>> UpstreamClient::Create(const UpstreamOpt
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
   // Forward secrecy and AEAD only for TLS 1.2; TLS 1.3 suites are all fine.
   SSL_CTX_set_cipher_list(native, "ECDHE+AESGCM:ECDHE+CHACHA20");
-  if (options.ca_file.empty()) return InvalidArgumentError("sync.ca_file: must name a CA bundle");
-  if (SSL_CTX_load_verify_locations(native, options.ca_file.c_str(), nullptr) != 1) {
+  if (!options.ca_pem.empty()) {
+    EDS_RETURN_IF_ERROR(AddPemCertificates(native, options.ca_pem));
+  } else if (!options.ca_file.empty()) {
+    if (SSL_CTX_load_verify_locations(native, options.ca_file.c_str(), nullptr) != 1) {
+      OpenSslReason();
+      return InvalidArgumentError("sync.ca_file: cannot load CA certificates from the file");
+    }
+  } else if (SSL_CTX_set_default_verify_paths(native) != 1) {
     OpenSslReason();
-    return InvalidArgumentError("sync.ca_file: cannot load CA certificates from the file");
+    return InvalidArgumentError("sync.ca_file: no CA bundle given and the system's cannot load");
   }
   SSL_CTX_set_verify(native, SSL_VERIFY_PEER, nullptr);
   if (options.client_cert.empty() != options.client_key.empty()) {

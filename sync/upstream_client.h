@@ -25,6 +25,7 @@ namespace eds::sync {
 struct UpstreamOptions {
   std::string url;          // https://host[:port][/path]
   std::string ca_file;      // PEM bundle the server certificate must chain to
+  std::string ca_pem;       // or the bundle itself; both empty: the system's CA store
   std::string spki_pin;     // optional: base64 SHA-256 of the server's SubjectPublicKeyInfo
   std::string client_cert;  // optional PEM chain for mutual TLS
   std::string client_key;   // its PEM key (required with client_cert)

@@ -4,7 +4,9 @@
 // still gives each approved release exactly once, in order, and nothing unapproved arrives.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <thread>
 
 #include "sync/upstream_client.h"
@@ -39,9 +41,11 @@ class SyncE2eTest : public ::testing::Test {
   }
 
   void StartEdsd(uint16_t upstream_port) {
-    if (config_.empty()) {
+    if (config_.empty() && upstream_port == 0) {
+      config_ = WriteTestConfig(dir_, admin_port_);
+    } else if (config_.empty()) {
       config_ = WriteTestConfig(
-          dir_, FreeLoopbackPort(),
+          dir_, admin_port_,
           "[sync]\nenabled = true\nupstream_url = \"https://127.0.0.1:" +
               std::to_string(upstream_port) + "\"\nca_file = \"" + ca_.cert_path +
               "\"\nschedule = \"0 0 1 1 *\"\njitter_s = 0\nretry_initial_s = 1\n"
@@ -53,6 +57,24 @@ class SyncE2eTest : public ::testing::Test {
         std::vector<std::string>{"NOTIFY_SOCKET=" + notify.path()},
         dir_.Sub("edsd-" + std::to_string(starts_) + ".log"));
     ASSERT_TRUE(notify.WaitFor("READY=1", seconds(20), nullptr)) << edsd_->Log();
+  }
+
+  // Enrols the node of `identity` (edsctl identity) and serves releases on hub_port_.
+  void StartHub(const json& identity) {
+    const std::vector<std::string> base = {BuiltBinary("edshub"), "--data-dir", dir_.Sub("hub"),
+                                           "--key-file", dir_.Sub("hub-master.key")};
+    std::vector<std::string> enrol = base;
+    enrol.insert(enrol.end(), {"enrol", identity["public_key"].get<std::string>()});
+    const auto enrolled = RunCommand(enrol, seconds(30));
+    ASSERT_EQ(enrolled.exit_code, 0) << enrolled.output;
+    EXPECT_EQ(enrolled.output, identity["node_id"].get<std::string>() + "\n");
+    hub_ = std::make_unique<EdsdProcess>(
+        base[0],
+        std::vector<std::string>{base[1], base[2], base[3], base[4], "serve", "--cert",
+                                 hub_cert_.cert_path, "--key", hub_cert_.key_path, "--port",
+                                 std::to_string(hub_port_)},
+        std::vector<std::string>{}, dir_.Sub("hub.log"));
+    ASSERT_TRUE(hub_->WaitForLog("listening on", seconds(20))) << hub_->Log();
   }
 
   CommandResult Edsctl(std::vector<std::string> args) {
@@ -98,6 +120,7 @@ class SyncE2eTest : public ::testing::Test {
   std::string config_;
   int starts_ = 0;
   uint16_t hub_port_ = 0;
+  uint16_t admin_port_ = FreeLoopbackPort();
   std::unique_ptr<EdsdProcess> edsd_;
   std::unique_ptr<EdsdProcess> hub_;
 };
@@ -110,20 +133,7 @@ TEST_F(SyncE2eTest, ApprovedReleasesArriveExactlyOnceThroughFaultsAndCrashes) {
   const json identity = EdsctlJson({"identity"});
   ASSERT_EQ(identity.value("node_id", "").rfind("node-", 0), 0u) << identity.dump();
 
-  const std::vector<std::string> base = {BuiltBinary("edshub"), "--data-dir", dir_.Sub("hub"),
-                                         "--key-file", dir_.Sub("hub-master.key")};
-  std::vector<std::string> enrol = base;
-  enrol.insert(enrol.end(), {"enrol", identity["public_key"].get<std::string>()});
-  const auto enrolled = RunCommand(enrol, seconds(30));
-  ASSERT_EQ(enrolled.exit_code, 0) << enrolled.output;
-  EXPECT_EQ(enrolled.output, identity["node_id"].get<std::string>() + "\n");
-  hub_ = std::make_unique<EdsdProcess>(
-      base[0],
-      std::vector<std::string>{base[1], base[2], base[3], base[4], "serve", "--cert",
-                               hub_cert_.cert_path, "--key", hub_cert_.key_path, "--port",
-                               std::to_string(hub_port_)},
-      std::vector<std::string>{}, dir_.Sub("hub.log"));
-  ASSERT_TRUE(hub_->WaitForLog("listening on", seconds(20))) << hub_->Log();
+  StartHub(identity);
 
   // 1. The upstream answers 503: the release waits, the reason is shown, and the loop retries by
   //    itself once the upstream is back.
@@ -190,6 +200,47 @@ TEST_F(SyncE2eTest, ApprovedReleasesArriveExactlyOnceThroughFaultsAndCrashes) {
   for (const auto& r : releases["releases"]) {
     EXPECT_EQ(r["state"], r["period"] == "2025-06" ? "checked" : "delivered") << r.dump();
   }
+}
+
+// No [sync] in the config file: the first-boot setup page's upstream URL and CA configure the
+// running node, and the next `sync now` delivers.
+TEST_F(SyncE2eTest, TheSetupPageConfiguresTheUpstream) {
+  StartEdsd(0);
+  const json identity = EdsctlJson({"identity"});
+  EXPECT_EQ(EdsctlJson({"sync", "status"})["enabled"], false);
+  hub_port_ = FreeLoopbackPort();
+  StartHub(identity);
+  ComputeAndApprove("2025-01");
+
+  std::smatch m;
+  const std::string log = edsd_->Log();
+  ASSERT_TRUE(std::regex_search(log, m, std::regex("setup token ([0-9a-f]{64})"))) << log;
+  std::ifstream ca_in(ca_.cert_path);
+  const std::string ca_pem((std::istreambuf_iterator<char>(ca_in)), {});
+  const json setup = {
+      {"token", m[1].str()},
+      {"admin", {{"name", "it-admin"}, {"password", "Sx9!upstream-setup"}, {"language", "fr"}}},
+      {"settings",
+       {{"hospital_name", "CH Test"},
+        {"time_zone", "Europe/Paris"},
+        {"upstream_url", "https://127.0.0.1:" + std::to_string(hub_port_)},
+        {"upstream_ca_pem", ca_pem},
+        {"schedule", "0 6 * * *"}}}};
+  TlsHttpClient client(TlsClientOptions{});
+  auto reply = client.Request(admin_port_, "POST", "/api/setup", setup.dump(),
+                              "Content-Type: application/json\r\n");
+  ASSERT_TRUE(reply.ok()) << reply.status().ToString();
+  ASSERT_EQ(reply->status, 200) << reply->body;
+
+  EXPECT_EQ(EdsctlJson({"sync", "status"})["enabled"], true);
+  const auto sent = Edsctl({"sync", "now"});
+  ASSERT_EQ(sent.exit_code, 0) << sent.output << edsd_->Log();
+  ASSERT_EQ(Received().size(), 1u);
+  // After a restart the saved settings still hold.
+  edsd_->Signal(SIGTERM);
+  ASSERT_TRUE(edsd_->WaitExit(seconds(10)).has_value());
+  StartEdsd(0);
+  EXPECT_EQ(EdsctlJson({"sync", "status"})["enabled"], true);
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "sync/identity.h"
 #include "sync/outbox.h"
 #include "sync/sync_service.h"
+#include "webadmin/node_settings.h"
 
 namespace eds::webadmin {
 
@@ -38,6 +39,8 @@ struct AdminContext {
   std::function<nlohmann::json()> update_status;
   std::function<nlohmann::json(const std::string& bundle_path)> apply_update;
   std::string update_dir;
+  // Applies saved settings to the running node (the upstream sync); an error refuses the save.
+  std::function<Status(const NodeSettings&)> settings_changed;
   std::string version;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };

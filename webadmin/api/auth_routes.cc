@@ -113,6 +113,9 @@ HttpResponse PostSetup(State& state, Call& call) {
   account.language = admin.is_object() ? admin.value("language", "fr") : "fr";
   const std::string password = admin.is_object() ? admin.value("password", "") : "";
   const std::string actor = "admin:" + account.name;
+  if (state.ctx.settings_changed) {
+    if (Status s = state.ctx.settings_changed(*settings); !s.ok()) return ErrorResponse(s);
+  }
   if (Status s = state.accounts->Create(account, password, actor); !s.ok()) {
     return ErrorResponse(s);
   }

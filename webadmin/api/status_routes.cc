@@ -30,7 +30,7 @@ json SyncJson(State& state) {
                        {"bytes", q.bytes}});
     }
   }
-  return {{"enabled", state.ctx.sync != nullptr},
+  return {{"enabled", state.ctx.sync != nullptr && state.ctx.sync->Configured()},
           {"queued", s.queued},
           {"queue", queue},
           {"consecutive_failures", s.consecutive_failures},
@@ -84,8 +84,10 @@ HttpResponse GetSync(State& state, Call&) { return Ok(SyncJson(state)); }
 
 HttpResponse SyncNow(State& state, Call& call) {
   state.ctx.store->Audit({call.actor(), "admin.sync-now", "", ""}).IgnoreError();
-  if (state.ctx.sync == nullptr) {
-    return HttpResponse::JsonError(409, "sync is off: set sync.enabled, upstream_url, ca_file");
+  if (state.ctx.sync == nullptr || !state.ctx.sync->Configured()) {
+    return HttpResponse::JsonError(409,
+                                   "sync is off: set the upstream URL on the setup page, or "
+                                   "sync.enabled, upstream_url and ca_file");
   }
   auto report = state.ctx.sync->RunNow();
   if (!report.ok()) return ErrorResponse(report.status());

@@ -86,6 +86,10 @@ HttpResponse PutSettings(State& state, Call& call) {
   if (!current.ok()) return ErrorResponse(current.status());
   auto next = NodeSettingsFromJson(call.body, current->value_or(NodeSettings{}));
   if (!next.ok()) return ErrorResponse(next.status());
+  // The running sync takes them first: settings it cannot use are refused, not saved.
+  if (state.ctx.settings_changed) {
+    if (Status s = state.ctx.settings_changed(*next); !s.ok()) return ErrorResponse(s);
+  }
   if (Status s = SaveNodeSettings(*state.ctx.store, *next, call.actor()); !s.ok()) {
     return ErrorResponse(s);
   }
