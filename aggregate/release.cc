@@ -261,12 +261,25 @@ Status ReleaseBook::Save(const Release& r, const std::string& action,
         {{"id", r.id}, {"period", r.period}, {"state", StateName(r.state)}, {"updated", updated}});
   }
   const std::string actor = r.history.empty() ? "system" : r.history.back().actor;
-  return store_.Write(
+  EDS_RETURN_IF_ERROR(store_.Write(
       {{"", RecordId(r.id), ToJson(r).dump()}, {"", std::string(kIndexId), index.dump()}},
-      {actor, action, "release " + r.id, std::string(StateName(r.state))}, {}, outbox);
+      {actor, action, "release " + r.id, std::string(StateName(r.state))}, {}, outbox));
+  MutexLock lock(list_mu_);
+  list_.reset();  // read again, once, by the next List()
+  return OkStatus();
 }
 
 Result<std::vector<ReleaseSummary>> ReleaseBook::List() {
+  // Dashboards ask often; the index changes only through Save(), which drops this copy.
+  MutexLock lock(list_mu_);
+  if (!list_) {
+    EDS_ASSIGN_OR_RETURN(auto read, ReadList());
+    list_ = std::move(read);
+  }
+  return *list_;
+}
+
+Result<std::vector<ReleaseSummary>> ReleaseBook::ReadList() {
   std::vector<ReleaseSummary> out;
   EDS_ASSIGN_OR_RETURN(bool exists, store_.Exists("", kIndexId));
   if (!exists) return out;

@@ -111,9 +111,13 @@ class ReleaseBook {
                     const std::vector<storage::OutboxWrite>& outbox = {});
   Result<std::vector<PastRelease>> PastReleases(const std::set<std::string>& measures);
 
+  Result<std::vector<ReleaseSummary>> ReadList();
+
   storage::Store& store_;
   Clock& clock_;
   Mutex mu_;  // one transition at a time
+  Mutex list_mu_;
+  std::optional<std::vector<ReleaseSummary>> list_ EDS_GUARDED_BY(list_mu_);
 };
 
 }  // namespace eds::aggregate
