@@ -300,9 +300,12 @@
       el('div', { class: 'card' }, el('h2', {}, T('sync')),
         el('p', {}, T('outbox'), ': ', sync.data.queued, ' — ', T('next_run'), ': ', sync.data.next_run_at || '—',
           ' — ', T('last_error'), ': ', sync.data.last_error || '—'),
-        el('button', { onclick: async () => {
+        el('button', { id: 'sync-now', onclick: async () => {
           const n = await api('POST', '/api/sync/now', {});
-          note.replaceChildren(msg(n.ok ? T('done') : n.data.error, n.ok));
+          // A run that reached the upstream and failed there still answers 200, with ok false.
+          const good = n.ok && n.data.ok !== false;
+          note.replaceChildren(msg(good ? T('done') + ' ' + T('delivered_count') + ' : ' + n.data.delivered :
+            (n.data.error || 'HTTP ' + n.status), good));
         } }, T('sync_now'))),
       el('div', { class: 'card' }, el('h2', {}, T('users')),
         table(['name', 'role', 'language', 'created', ''], users.data.users.map((u) => el('tr', {},
