@@ -21,6 +21,7 @@
 #include "ingest/fhir_ingest.h"
 #include "ingest/fhir_tokens.h"
 #include "ingest/hl7_ingest.h"
+#include "ingest/ingest_errors.h"
 #include "ingest/mllp/listener.h"
 #include "ingest/objection_register.h"
 #include "ingest/pseudonymizer.h"
@@ -43,6 +44,7 @@ struct Node::Impl {
   std::unique_ptr<storage::Store> store;
   // Borrowed by the ingest paths below: declared first, destroyed last.
   std::unique_ptr<ingest::Pseudonymizer> pseudonymizer;
+  ingest::IngestErrorLog ingest_errors;
   std::unique_ptr<ingest::Hl7Ingest> hl7;
   std::unique_ptr<ingest::MllpListener> mllp;
   std::unique_ptr<ingest::FhirTokens> tokens;
@@ -391,7 +393,8 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
 
   if (c.mllp.enabled) {
     Announce(impl->systemd, "starting the MLLP listener");
-    impl->hl7 = std::make_unique<ingest::Hl7Ingest>(*impl->store, *impl->pseudonymizer);
+    impl->hl7 = std::make_unique<ingest::Hl7Ingest>(*impl->store, *impl->pseudonymizer,
+                                                    &impl->ingest_errors);
     EDS_ASSIGN_OR_RETURN(impl->mllp, ingest::MllpListener::Start(MllpOptions(c.mllp), *impl->hl7));
     LogInfo("MLLP listener on " + c.mllp.bind + ":" + std::to_string(impl->mllp->port()),
             {{"EDS_MLLP_PORT", std::to_string(impl->mllp->port())}});
@@ -416,34 +419,44 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
   EDS_ASSIGN_OR_RETURN(
       impl->admin, webadmin::AdminServer::Start(admin_options, [raw] { return raw->Health(); }));
   {
-    webadmin::AdminContext web{
-        impl->store.get(),
-        impl->tokens.get(),
-        impl->objections.get(),
-        impl->pseudonymizer.get(),
-        impl->releases.get(),
-        [raw] {
-          MutexLock lock(raw->packs_mu);
-          return raw->packs;
-        },
-        impl->Context().releases.options,
-        impl->identity.get(),
-        impl->outbox.get(),
-        impl->sync.get(),
-        [raw] {
-          UpdateContext u = raw->UpdateCtx();
-          return UpdateStatusJson(u);
-        },
-        [raw](const std::string& path) {
-          UpdateContext u = raw->UpdateCtx();
-          return RunUpdate(u, "upload " + path, [&] { return raw->updater->ApplyBundle(path); });
-        },
-        (std::filesystem::path(c.update.download_dir) / "uploads").string(),
-        [raw](const webadmin::NodeSettings& settings) {
-          return raw->sync->Reconfigure(EffectiveSyncOptions(raw->config, settings));
-        },
-        kVersion,
-        impl->started};
+    // Named fields: AdminContext grows, and a positional list would silently shift.
+    webadmin::AdminContext web;
+    web.store = impl->store.get();
+    web.tokens = impl->tokens.get();
+    web.objections = impl->objections.get();
+    web.pseudonymizer = impl->pseudonymizer.get();
+    web.releases = impl->releases.get();
+    web.packs = [raw] {
+      MutexLock lock(raw->packs_mu);
+      return raw->packs;
+    };
+    web.release_options = impl->Context().releases.options;
+    web.identity = impl->identity.get();
+    web.outbox = impl->outbox.get();
+    web.sync = impl->sync.get();
+    web.update_status = [raw] {
+      UpdateContext u = raw->UpdateCtx();
+      return UpdateStatusJson(u);
+    };
+    web.apply_update = [raw](const std::string& path) {
+      UpdateContext u = raw->UpdateCtx();
+      return RunUpdate(u, "upload " + path, [&] { return raw->updater->ApplyBundle(path); });
+    };
+    web.update_dir = (std::filesystem::path(c.update.download_dir) / "uploads").string();
+    web.settings_changed = [raw](const webadmin::NodeSettings& settings) {
+      return raw->sync->Reconfigure(EffectiveSyncOptions(raw->config, settings));
+    };
+    web.version = kVersion;
+    web.started = impl->started;
+    web.mllp = impl->mllp.get();
+    web.mllp_options = MllpOptions(c.mllp);
+    web.hl7 = impl->hl7.get();
+    web.ingest_errors = &impl->ingest_errors;
+    web.admin_tls_cert = c.admin.tls_cert;
+    web.admin_tls_key = c.admin.tls_key;
+    web.rotate_master_key = [raw, storage_config = c.storage](const storage::AuditEvent& event) {
+      return RotateMasterKey(storage_config, *raw->store, "", event);
+    };
     EDS_ASSIGN_OR_RETURN(impl->api, webadmin::Api::Create(web, {}));
     impl->api->Register(*impl->admin);
   }
@@ -463,7 +476,8 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
                                                 fhir_options, [raw] { return raw->Health(); }));
     const std::string base =
         "https://" + c.fhir.bind + ":" + std::to_string(impl->fhir_server->port()) + "/fhir";
-    impl->fhir = std::make_unique<ingest::FhirIngest>(*impl->store, *impl->pseudonymizer, base);
+    impl->fhir = std::make_unique<ingest::FhirIngest>(*impl->store, *impl->pseudonymizer, base,
+                                                      &impl->ingest_errors);
     impl->fhir_server->AddPrefixRoute(
         "/fhir", [raw](const webadmin::HttpRequest& r) { return raw->ServeFhir(r); });
     LogInfo("FHIR server on " + base,

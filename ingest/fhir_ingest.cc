@@ -18,11 +18,55 @@ FhirResponse OutcomeResponse(int status, const std::string& code, const std::str
 }
 
 FhirIngest::FhirIngest(storage::Store& store, const Pseudonymizer& pseudonymizer,
-                       std::string base_url)
-    : store_(store), pseudonymizer_(pseudonymizer), base_url_(std::move(base_url)) {}
+                       std::string base_url, IngestErrorLog* errors)
+    : store_(store),
+      pseudonymizer_(pseudonymizer),
+      base_url_(std::move(base_url)),
+      errors_(errors) {}
+
+void FhirIngest::NoteIssues(const std::vector<fhir::Issue>& issues, int status,
+                            const std::string& actor) const {
+  if (errors_ == nullptr) return;
+  // A bundle of many bad entries should not push every other feed's errors out of the log.
+  size_t noted = 0;
+  for (const fhir::Issue& issue : issues) {
+    if (issue.severity != "error" && issue.severity != "fatal") continue;
+    if (++noted > 5) break;
+    std::string reason = issue.code + ": " + issue.diagnostics;
+    for (size_t i = 0; i < issue.expression.size(); ++i) {
+      reason += (i == 0 ? " at " : ", ") + issue.expression[i];
+    }
+    errors_->Add({0, "fhir", actor, std::to_string(status), std::move(reason)});
+  }
+}
 
 FhirResponse FhirIngest::Handle(const std::string& method, const std::string& path,
                                 const std::string& body, const std::string& actor) {
+  FhirResponse response = Route(method, path, body, actor);
+  if (errors_ != nullptr && method != "GET" && response.status >= 400 && response.status < 500) {
+    // The answer's OperationOutcome is the one place every refusal's issues end up.
+    const json outcome = json::parse(response.body, nullptr, false);
+    std::vector<fhir::Issue> issues;
+    if (outcome.is_object() && outcome.contains("issue") && outcome["issue"].is_array()) {
+      for (const json& i : outcome["issue"]) {
+        if (!i.is_object()) continue;
+        fhir::Issue issue{
+            i.value("severity", ""), i.value("code", ""), i.value("diagnostics", ""), {}};
+        if (i.contains("expression") && i["expression"].is_array()) {
+          for (const json& e : i["expression"]) {
+            if (e.is_string()) issue.expression.push_back(e.get<std::string>());
+          }
+        }
+        issues.push_back(std::move(issue));
+      }
+    }
+    NoteIssues(issues, response.status, actor);
+  }
+  return response;
+}
+
+FhirResponse FhirIngest::Route(const std::string& method, const std::string& path,
+                               const std::string& body, const std::string& actor) {
   std::vector<std::string> parts;
   for (size_t pos = 1; pos <= path.size();) {
     size_t slash = path.find('/', pos);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ingest/fhir/reader.h"
+#include "ingest/ingest_errors.h"
 #include "ingest/pseudonymizer.h"
 #include "storage/store.h"
 
@@ -24,8 +25,10 @@ struct FhirResponse {
 
 class FhirIngest {
  public:
-  // `store` and `pseudonymizer` must outlive it.
-  FhirIngest(storage::Store& store, const Pseudonymizer& pseudonymizer, std::string base_url);
+  // `store`, `pseudonymizer` and `errors` (may be null) must outlive it. Refused writes (4xx, and
+  // refused entries of a batch) leave their issues in `errors`.
+  FhirIngest(storage::Store& store, const Pseudonymizer& pseudonymizer, std::string base_url,
+             IngestErrorLog* errors = nullptr);
 
   // `path` is what follows "/fhir" ("", "/metadata", "/Patient/123"); `actor` names the caller
   // for the audit log (token name and address).
@@ -36,6 +39,10 @@ class FhirIngest {
   std::string CapabilityStatement() const;
 
  private:
+  FhirResponse Route(const std::string& method, const std::string& path, const std::string& body,
+                     const std::string& actor);
+  void NoteIssues(const std::vector<fhir::Issue>& issues, int status,
+                  const std::string& actor) const;
   FhirResponse PostBundle(const std::string& body, const std::string& actor);
   FhirResponse WriteOne(const std::string& type, const std::string& id, const std::string& body,
                         const std::string& actor);
@@ -44,6 +51,7 @@ class FhirIngest {
   storage::Store& store_;
   const Pseudonymizer& pseudonymizer_;
   std::string base_url_;
+  IngestErrorLog* errors_;
 };
 
 // An OperationOutcome response with one issue.

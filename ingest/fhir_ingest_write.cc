@@ -85,6 +85,7 @@ FhirResponse FhirIngest::PostBundle(const std::string& body, const std::string& 
   json response_entries = json::array();
   for (auto& e : bundle->entries) {
     if (!e.status.ok()) {
+      NoteIssues(e.issues, 400, actor);
       response_entries.push_back(
           {{"response",
             {{"status", "400 Bad Request"},

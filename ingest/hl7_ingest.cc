@@ -34,8 +34,15 @@ std::string LocalUtcOffset() {
   return buf;
 }
 
-Hl7Ingest::Hl7Ingest(storage::Store& store, const Pseudonymizer& pseudonymizer)
-    : store_(store), pseudonymizer_(pseudonymizer) {}
+Hl7Ingest::Hl7Ingest(storage::Store& store, const Pseudonymizer& pseudonymizer,
+                     IngestErrorLog* errors)
+    : store_(store), pseudonymizer_(pseudonymizer), errors_(errors) {}
+
+void Hl7Ingest::NoteError(const PeerInfo& peer, std::string_view code, const std::string& reason) {
+  if (errors_ != nullptr) {
+    errors_->Add({0, "mllp", "mllp " + peer.address, std::string(code), reason});
+  }
+}
 
 std::string Hl7Ingest::NextAckId() { return "EDS" + std::to_string(++ack_counter_); }
 
@@ -51,12 +58,15 @@ std::string Hl7Ingest::Ingest(std::string_view raw, const PeerInfo& peer) {
     ++stats_.rejected;
     LogWarning("HL7 message refused",
                {{"EDS_PEER", peer.address}, {"EDS_ERROR", parsed.error.ToString()}});
+    NoteError(peer, "AR", parsed.error.ToString());
     return hl7::MakeAckForUnparseable(raw, parsed.error, "", ack_options);
   }
   const hl7::Hl7Message& msg = *parsed.message;
   if (!hl7::IsSupportedType(msg)) {
     ++stats_.rejected;
-    return hl7::MakeAck(msg, AckCode::kReject, hl7::UnsupportedTypeError(msg), "", ack_options);
+    const hl7::Hl7Error unsupported = hl7::UnsupportedTypeError(msg);
+    NoteError(peer, "AR", unsupported.ToString());
+    return hl7::MakeAck(msg, AckCode::kReject, unsupported, "", ack_options);
   }
   // A resend carries the same control id and content (its MSH-7 may differ); a sender that
   // reuses a control id for other content gets that content stored, not answered "duplicate".
@@ -77,6 +87,7 @@ std::string Hl7Ingest::Ingest(std::string_view raw, const PeerInfo& peer) {
   }
   auto error_ack = [&](Hl7Error e) {
     ++stats_.errors;
+    NoteError(peer, "AE", e.ToString());
     return hl7::MakeAck(msg, AckCode::kError, e, "", ack_options);
   };
 

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <string>
 
+#include "ingest/ingest_errors.h"
 #include "ingest/mllp/hl7_sink.h"
 #include "ingest/pseudonymizer.h"
 #include "storage/store.h"
@@ -23,8 +24,10 @@ struct Hl7IngestStats {
 
 class Hl7Ingest final : public Hl7Sink {
  public:
-  // `store` and `pseudonymizer` must outlive it.
-  Hl7Ingest(storage::Store& store, const Pseudonymizer& pseudonymizer);
+  // `store`, `pseudonymizer` and `errors` (may be null) must outlive it. Every AE and AR ACK
+  // leaves its error (location, code and text) in `errors`.
+  Hl7Ingest(storage::Store& store, const Pseudonymizer& pseudonymizer,
+            IngestErrorLog* errors = nullptr);
 
   void HandleMessage(std::string message, const PeerInfo& peer,
                      std::function<void(std::string ack)> reply) override;
@@ -35,9 +38,11 @@ class Hl7Ingest final : public Hl7Sink {
 
  private:
   std::string NextAckId();
+  void NoteError(const PeerInfo& peer, std::string_view code, const std::string& reason);
 
   storage::Store& store_;
   const Pseudonymizer& pseudonymizer_;
+  IngestErrorLog* errors_;
   Hl7IngestStats stats_;
   std::atomic<uint64_t> ack_counter_{0};
 };

@@ -140,6 +140,23 @@ try {
   await page.reload();
   await page.waitForSelector('#nav a');
   check((await page.textContent('#nav')).includes('Releases'), 'the language is kept per user');
+
+  // The admin sends the approved release upstream with "send now"; the hub acknowledges it.
+  await page.click('#logout');
+  await page.waitForSelector('#login-form');
+  await signIn('alice');
+  await page.click('#nav a[href="#/system"]');
+  await page.waitForSelector('#sync-now');
+  await page.click('#sync-now');
+  await page.waitForSelector('.msg.ok');
+  check((await page.textContent('.msg.ok')).includes(': 1'), 'one release sent: ' + await page.textContent('.msg.ok'));
+  await shot('sync-sent');
+  await page.click('#nav a[href="#/releases"]');
+  await page.click('text=Ouvrir');
+  await page.waitForSelector('#release-state');
+  check((await page.textContent('#release-state')) === 'delivered', 'the release page shows it delivered: ' +
+    await page.textContent('#release-state'));
+  await shot('release-delivered');
   check(errors.length === 0, 'no script errors: ' + errors.join('; '));
 } catch (e) {
   failed = true;

@@ -11,10 +11,12 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 
 #include "storage/store.h"
 #include "tests/e2e/edsd_harness.h"
+#include "tests/testing/tls_client.h"
 
 namespace eds::testing {
 namespace {
@@ -222,6 +224,90 @@ TEST_F(MllpFeedTest, BrokenInputGetsAnErrorAndStoresNothing) {
   auto counts = CountRecords(dir_);
   EXPECT_EQ(counts["HL7v2"], 0);
   EXPECT_EQ(counts["Patient"], 0);
+}
+
+// The admin API's feeds view: the listener as configured, its counters, and the reasons of the
+// last refusals of both feeds, without the refused content.
+TEST_F(MllpFeedTest, TheFeedsPageShowsTheListenerAndTheLastRefusalReasons) {
+  const uint16_t admin_port = FreeLoopbackPort();
+  uint16_t fhir_port = 0;
+  config_ = WriteTestConfig(dir_, admin_port, "", &mllp_port_, &fhir_port);
+  Start();
+  const int fd = Connect(mllp_port_);
+  ASSERT_GE(fd, 0);
+  const std::string bad_hl7 =
+      "\x0bMSH|^~\\&|APP|FAC|EDS|EDS|20260101120000||ADT^A01^ADT_A01|BAD7|P|2.5\rPID|1||||"
+      "DUPONT^Jeanne\rPV1|1|I\x1c\r";
+  ASSERT_EQ(::write(fd, bad_hl7.data(), bad_hl7.size()), static_cast<ssize_t>(bad_hl7.size()));
+  const std::string ack = ReadReply(fd);
+  ::close(fd);
+  ASSERT_NE(ack.find("MSA|AE|BAD7"), std::string::npos) << ack;
+
+  auto token =
+      RunCommand({BuiltBinary("edsctl"), "--config", config_, "--json", "token", "create", "lab"},
+                 seconds(30));
+  ASSERT_EQ(token.exit_code, 0) << token.output;
+  TlsClientOptions tls;
+  tls.trusted_cert_path = dir_.Sub("tls/admin.crt");
+  auto fhir = TlsHttpClient(tls).Request(
+      fhir_port, "POST", "/fhir/Patient",
+      R"({"resourceType":"Patient","birthDate":"31/12/1961","name":[{"family":"Durand"}]})",
+      "Content-Type: application/fhir+json\r\nAuthorization: Bearer " +
+          nlohmann::json::parse(token.output)["token"].get<std::string>() + "\r\n");
+  ASSERT_TRUE(fhir.ok()) << fhir.status().ToString();
+  ASSERT_GE(fhir->status, 400) << fhir->body;
+  ASSERT_LT(fhir->status, 500) << fhir->body;
+
+  std::smatch m;
+  const std::string log = edsd_->Log();
+  ASSERT_TRUE(std::regex_search(log, m, std::regex("setup token ([0-9a-f]{64})"))) << log;
+  TlsHttpClient admin(tls);
+  auto call = [&](const std::string& method, const std::string& path, const nlohmann::json& body,
+                  const std::string& cookie) {
+    std::string headers = "Content-Type: application/json\r\n";
+    if (!cookie.empty()) headers += "Cookie: " + cookie + "\r\n";
+    auto r = admin.Request(admin_port, method, path, body.is_null() ? "" : body.dump(), headers);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : HttpReply{};
+  };
+  const nlohmann::json setup = {
+      {"token", m[1].str()},
+      {"admin", {{"name", "it-admin"}, {"password", "Sx9!feeds-page-e2e"}, {"language", "fr"}}},
+      {"settings", {{"hospital_name", "CH"}, {"time_zone", "Europe/Paris"}}}};
+  ASSERT_EQ(call("POST", "/api/setup", setup, "").status, 200);
+  const HttpReply login =
+      call("POST", "/api/login", {{"name", "it-admin"}, {"password", "Sx9!feeds-page-e2e"}}, "");
+  ASSERT_EQ(login.status, 200) << login.body;
+  const std::string cookie =
+      login.headers.at("set-cookie").substr(0, login.headers.at("set-cookie").find(';'));
+  const HttpReply feeds = call("GET", "/api/feeds", nullptr, cookie);
+  ASSERT_EQ(feeds.status, 200) << feeds.body;
+  const auto j = nlohmann::json::parse(feeds.body);
+  EXPECT_EQ(j["mllp"]["enabled"], true);
+  EXPECT_EQ(j["mllp"]["port"], mllp_port_);
+  EXPECT_EQ(j["mllp"]["tls"], false);
+  EXPECT_EQ(j["mllp"]["messages_received"], 1) << feeds.body;
+  EXPECT_EQ(j["mllp"]["messages_rejected"], 1) << feeds.body;
+  EXPECT_EQ(j["mllp"]["messages_accepted"], 0) << feeds.body;
+  ASSERT_GE(j["errors"].size(), 2u) << feeds.body;
+  EXPECT_EQ(j["errors"][0]["feed"], "fhir") << feeds.body;  // newest first
+  bool birth_date_named = false;
+  for (const auto& e : j["errors"]) {
+    if (e["feed"] != "fhir") continue;
+    EXPECT_EQ(e["code"], std::to_string(fhir->status));
+    birth_date_named |=
+        e["reason"].get<std::string>().find("Patient.birthDate") != std::string::npos;
+  }
+  EXPECT_TRUE(birth_date_named) << feeds.body;
+  const auto& hl7 = j["errors"][j["errors"].size() - 1];
+  EXPECT_EQ(hl7["feed"], "mllp") << feeds.body;
+  EXPECT_EQ(hl7["code"], "AE");
+  EXPECT_EQ(hl7["source"], "mllp 127.0.0.1");
+  EXPECT_NE(hl7["reason"].get<std::string>().find("PID"), std::string::npos) << feeds.body;
+  for (const char* personal : {"DUPONT", "Jeanne", "Durand", "31/12/1961"}) {
+    EXPECT_EQ(feeds.body.find(personal), std::string::npos) << personal << " " << feeds.body;
+  }
+  Stop();
 }
 
 TEST_F(MllpFeedTest, ObjectionAndErasureFindThePatientByAnyOfItsIdentifiers) {

@@ -1,10 +1,18 @@
 // The admin API over real HTTPS: first-boot setup, sign-in and sessions, lockout, roles, CSRF,
 // and the routes the UI uses.
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "storage/secret_key.h"
 #include "tests/testing/status_matchers.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/testing/test_certs.h"
 #include "tests/webadmin/api_test_fixture.h"
 #include "webadmin/auth/password.h"
+#include "webadmin/tls_certificate.h"
 
 namespace eds::webadmin {
 namespace {
@@ -208,6 +216,123 @@ TEST_F(ApiFixture, SettingsAreValidatedAndMetricsAnswerOnLoopback) {
   EXPECT_EQ(index.status, 200);
   EXPECT_EQ(index.headers["content-type"], "text/html; charset=utf-8");
   EXPECT_EQ(Call("GET", "/nothing-here.js").status, 404);
+}
+
+size_t FilesIn(const std::string& dir) {
+  size_t n = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir)) ++n;
+  return n;
+}
+
+TEST_F(ApiFixture, AnUploadedCertificateIsCheckedBeforeItReplacesTheAdminOne) {
+  SetUpBox();
+  const std::string live_cert = testing::ReadFileOrDie(admin_cert_);
+  const std::string live_key = testing::ReadFileOrDie(admin_key_);
+  const std::string fresh_cert = dir_.Sub("fresh/box.crt");
+  const std::string fresh_key = dir_.Sub("fresh/box.key");
+  const std::string other_key = dir_.Sub("other/other.key");
+  ASSERT_THAT(EnsureDevCertificate(fresh_cert, fresh_key, "box.example.org"), testing::IsOk());
+  ASSERT_THAT(EnsureDevCertificate(dir_.Sub("other/other.crt"), other_key, "other"),
+              testing::IsOk());
+  const std::string cert_pem = testing::ReadFileOrDie(fresh_cert);
+  const std::string key_pem = testing::ReadFileOrDie(fresh_key);
+  const auto expired = testing::MakeSelfSignedCert(dir_.path(), "old", "127.0.0.1",
+                                                   testing::CertValidity::Expired());
+  ASSERT_THAT(expired, testing::IsOk());
+  const auto ca = testing::MakeTestCa(dir_.path(), "ca");
+  ASSERT_THAT(ca, testing::IsOk());
+  auto pair = [](const testing::CertFiles& f) {
+    return json{{"cert_pem", testing::ReadFileOrDie(f.cert_path)},
+                {"key_pem", testing::ReadFileOrDie(f.key_path)}};
+  };
+
+  const json refused[] = {
+      {{"cert_pem", "garbage"}, {"key_pem", "garbage"}},
+      {{"cert_pem", cert_pem}, {"key_pem", testing::ReadFileOrDie(other_key)}},
+      {{"cert_pem", key_pem}, {"key_pem", key_pem}},
+      {{"cert_pem", cert_pem}},
+      pair(*expired),
+      pair(*ca),
+  };
+  std::vector<std::string> answers;
+  for (const json& body : refused) {
+    auto reply = Call("POST", "/api/system/certificate", body, &admin_);
+    EXPECT_EQ(reply.status, 400) << reply.body;
+    answers.push_back(reply.body);
+    EXPECT_EQ(testing::ReadFileOrDie(admin_cert_), live_cert);
+    EXPECT_EQ(testing::ReadFileOrDie(admin_key_), live_key);
+    EXPECT_EQ(FilesIn(dir_.Sub("admin-tls")), 2u);  // no staged file left behind
+  }
+  EXPECT_NE(answers[1].find("does not match"), std::string::npos) << answers[1];
+  EXPECT_NE(answers[4].find("expired"), std::string::npos) << answers[4];
+  EXPECT_NE(answers[5].find("CA certificate"), std::string::npos) << answers[5];
+
+  auto done = Call("POST", "/api/system/certificate",
+                   {{"cert_pem", cert_pem}, {"key_pem", key_pem}}, &admin_);
+  ASSERT_EQ(done.status, 200) << done.body;
+  EXPECT_EQ(Body(done)["restart_needed"], true);
+  EXPECT_EQ(Body(done)["fingerprint"], CertificateFingerprintSha256(fresh_cert).value());
+  EXPECT_EQ(testing::ReadFileOrDie(admin_cert_), cert_pem);
+  EXPECT_EQ(testing::ReadFileOrDie(admin_key_), key_pem);
+  EXPECT_EQ(FilesIn(dir_.Sub("admin-tls")), 2u);
+  struct stat st {};
+  ASSERT_EQ(stat(admin_key_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  auto audit = Body(Call("GET", "/api/audit?action=admin.tls", nullptr, &admin_));
+  // The five refusals with both fields sent, and the replacement.
+  ASSERT_EQ(audit["entries"].size(), 6u) << audit.dump();
+  EXPECT_EQ(audit["entries"][0]["action"], "admin.tls.replace") << audit.dump();
+}
+
+TEST_F(ApiFixture, RotatingTheMasterKeyRewrapsTheStoreUnderANewKeyFile) {
+  SetUpBox();
+  const std::string old_key_hex = testing::ReadFileOrDie(master_key_file_);
+  const std::string old_id = store_->MasterKeyId();
+  auto reply = Call("POST", "/api/system/rotate-key", json::object(), &admin_);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  EXPECT_NE(testing::ReadFileOrDie(master_key_file_), old_key_hex);
+  EXPECT_FALSE(std::filesystem::exists(master_key_file_ + ".new"));
+  EXPECT_NE(Body(reply)["master_key_id"], old_id);
+  EXPECT_EQ(Body(reply)["master_key_id"], store_->MasterKeyId());
+  // A backup taken now opens with the key in the file, and no longer with the old key.
+  auto backup = store_->Backup(dir_.Sub("after"), {"test", "store.backup", "", ""});
+  ASSERT_THAT(backup, testing::IsOk());
+  const std::string copy = dir_.Sub("copy");
+  std::filesystem::copy(*backup, copy, std::filesystem::copy_options::recursive);
+  storage::StoreOptions so;
+  so.data_dir = *backup;
+  {
+    std::FILE* f = std::fopen(dir_.Sub("old.key").c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs(old_key_hex.c_str(), f);
+    std::fclose(f);
+  }
+  auto old_key = storage::ReadKeyFile(dir_.Sub("old.key"));
+  ASSERT_THAT(old_key, testing::IsOk());
+  EXPECT_FALSE(storage::Store::Open(so, std::move(old_key).value()).ok());
+  so.data_dir = copy;
+  EXPECT_THAT(storage::Store::Open(so, storage::ReadKeyFile(master_key_file_).value()),
+              testing::IsOk());
+  auto audit = Body(Call("GET", "/api/audit?action=key.rotate", nullptr, &admin_));
+  ASSERT_FALSE(audit["entries"].empty()) << audit.dump();
+  EXPECT_EQ(audit["entries"][0]["actor"], "admin:alice") << audit.dump();
+}
+
+TEST_F(ApiFixture, TheFeedsViewListsTheLastRefusalsNewestFirst) {
+  SetUpBox();
+  ingest_errors_.Add({1767225600000, "mllp", "mllp 10.1.2.3", "AE", "PID(1)-3: missing"});
+  ingest_errors_.Add(
+      {1767225660000, "fhir", "fhir lab 10.1.2.4", "422", "value: at Patient.gender"});
+  auto reply = Call("GET", "/api/feeds", nullptr, &admin_);
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  const json j = Body(reply);
+  EXPECT_EQ(j["mllp"], json({{"enabled", false}}));
+  ASSERT_EQ(j["errors"].size(), 2u);
+  EXPECT_EQ(j["errors"][0]["feed"], "fhir");
+  EXPECT_EQ(j["errors"][0]["code"], "422");
+  EXPECT_EQ(j["errors"][0]["at"], "2026-01-01T00:01:00.000Z");
+  EXPECT_EQ(j["errors"][1]["reason"], "PID(1)-3: missing");
+  EXPECT_EQ(j["errors"][1]["source"], "mllp 10.1.2.3");
 }
 
 TEST(PasswordPolicyTest, RefusesShortCommonAndNameEqualPasswords) {

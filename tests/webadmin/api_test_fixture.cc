@@ -2,7 +2,10 @@
 
 #include <sodium.h>
 
+#include "daemon/master_key.h"
+#include "storage/secret_key.h"
 #include "tests/testing/status_matchers.h"
+#include "webadmin/tls_certificate.h"
 
 namespace eds::webadmin {
 
@@ -10,7 +13,12 @@ void ApiFixture::SetUp() {
   AdminServerFixture::SetUp();
   storage::StoreOptions so;
   so.data_dir = dir_.Sub("data");
-  auto store = storage::Store::Open(so, storage::SecretKey::Random());
+  master_key_file_ = dir_.Sub("master.key");
+  ASSERT_THAT(storage::WriteKeyFile(master_key_file_, storage::SecretKey::Random()),
+              testing::IsOk());
+  auto key = storage::ReadKeyFile(master_key_file_);
+  ASSERT_THAT(key, testing::IsOk());
+  auto store = storage::Store::Open(so, std::move(key).value());
   ASSERT_THAT(store, testing::IsOk());
   store_ = std::move(store).value();
   auto secret = store_->Secret("pseudonym");
@@ -42,6 +50,18 @@ void ApiFixture::SetUp() {
   ctx.identity = identity_.get();
   ctx.outbox = outbox_.get();
   ctx.version = "9.9.9-test";
+  admin_cert_ = dir_.Sub("admin-tls/admin.crt");
+  admin_key_ = dir_.Sub("admin-tls/admin.key");
+  ASSERT_THAT(EnsureDevCertificate(admin_cert_, admin_key_, "eds-node"), testing::IsOk());
+  ctx.ingest_errors = &ingest_errors_;
+  ctx.admin_tls_cert = admin_cert_;
+  ctx.admin_tls_key = admin_key_;
+  // The daemon's own rotation with a dev key file, as `edsctl rotate-key` runs it.
+  ctx.rotate_master_key = [this](const storage::AuditEvent& event) {
+    daemon::StorageConfig config;
+    config.master_key_file = master_key_file_;
+    return daemon::RotateMasterKey(config, *store_, "", event);
+  };
   ApiOptions options;
   options.clock = &clock_;
   // The cheapest Argon2id settings keep the tests fast; production uses the interactive ones.

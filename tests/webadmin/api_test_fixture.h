@@ -13,6 +13,7 @@
 #include "aggregate/measure_pack.h"
 #include "aggregate/release.h"
 #include "ingest/fhir_tokens.h"
+#include "ingest/ingest_errors.h"
 #include "ingest/objection_register.h"
 #include "ingest/pseudonymizer.h"
 #include "storage/store.h"
@@ -58,6 +59,12 @@ class ApiFixture : public AdminServerFixture {
   std::unique_ptr<sync::Outbox> outbox_;
   std::unique_ptr<Api> api_;
   WebSession admin_;
+  // The store's master key file (what RotateMasterKey replaces) and the admin certificate pair
+  // the API may replace (distinct from the one this test server serves).
+  std::string master_key_file_;
+  ingest::IngestErrorLog ingest_errors_;
+  std::string admin_cert_;
+  std::string admin_key_;
 };
 
 }  // namespace eds::webadmin

@@ -11,9 +11,14 @@
 
 #include "aggregate/measure_pack.h"
 #include "aggregate/release.h"
+#include "common/result.h"
 #include "ingest/fhir_tokens.h"
+#include "ingest/hl7_ingest.h"
+#include "ingest/ingest_errors.h"
+#include "ingest/mllp/listener.h"
 #include "ingest/objection_register.h"
 #include "ingest/pseudonymizer.h"
+#include "storage/audit_log.h"
 #include "storage/store.h"
 #include "sync/identity.h"
 #include "sync/outbox.h"
@@ -43,6 +48,20 @@ struct AdminContext {
   std::function<Status(const NodeSettings&)> settings_changed;
   std::string version;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  // The MLLP listener, the options it started with and the HL7 sink behind it, for the feeds
+  // page; both pointers null when MLLP is off.
+  const ingest::MllpListener* mllp = nullptr;
+  ingest::MllpListenerOptions mllp_options;
+  const ingest::Hl7Ingest* hl7 = nullptr;
+  // The feeds' last refusals (null = none kept).
+  const ingest::IngestErrorLog* ingest_errors = nullptr;
+  // The admin server's certificate and key files: an uploaded pair replaces them (applied at the
+  // next start). Empty = replacement unavailable.
+  std::string admin_tls_cert;
+  std::string admin_tls_key;
+  // What `edsctl rotate-key` does, without a new key file; returns the operator's note. The
+  // daemon supplies it so that webadmin does not depend on it. Null = unavailable.
+  std::function<Result<std::string>(const storage::AuditEvent&)> rotate_master_key;
 };
 
 }  // namespace eds::webadmin

@@ -1,7 +1,43 @@
-// FHIR bearer tokens of the feeds: a new token is shown once, in the answer that creates it.
+// The feeds: the MLLP listener and the feeds' last refusals; FHIR bearer tokens (a new token is
+// shown once, in the answer that creates it).
+#include "common/clock.h"
 #include "webadmin/internal/api_state.h"
 
 namespace eds::webadmin::internal {
+
+HttpResponse GetFeeds(State& state, Call&) {
+  json mllp = {{"enabled", state.ctx.mllp != nullptr}};
+  if (state.ctx.mllp != nullptr) {
+    const ingest::MllpListenerOptions& o = state.ctx.mllp_options;
+    const ingest::MllpListenerStats s = state.ctx.mllp->stats();
+    mllp["bind"] = o.bind_address;
+    mllp["port"] = state.ctx.mllp->port();
+    mllp["tls"] = !o.tls_cert_path.empty();
+    mllp["allowed_peers"] = o.allowed_peers;
+    mllp["connections_active"] = s.connections_active;
+    mllp["connections_accepted"] = s.connections_accepted;
+    mllp["connections_refused"] = s.connections_refused_peer + s.connections_refused_limit;
+    mllp["messages_received"] = s.messages_received;
+    mllp["framing_errors"] = s.framing_errors;
+    if (state.ctx.hl7 != nullptr) {
+      const ingest::Hl7IngestStats& h = state.ctx.hl7->stats();
+      mllp["messages_accepted"] = h.accepted.load() + h.duplicates.load();
+      mllp["messages_rejected"] = h.errors.load() + h.rejected.load();
+    }
+  }
+  json errors = json::array();
+  if (state.ctx.ingest_errors != nullptr) {
+    for (const ingest::IngestError& e : state.ctx.ingest_errors->Recent()) {
+      errors.push_back({{"at", FormatRfc3339(std::chrono::system_clock::time_point(
+                                   std::chrono::milliseconds(e.at_ms)))},
+                        {"feed", e.feed},
+                        {"source", e.source},
+                        {"code", e.code},
+                        {"reason", e.reason}});
+    }
+  }
+  return Ok({{"mllp", mllp}, {"errors", errors}});
+}
 
 HttpResponse ListTokens(State& state, Call&) {
   if (state.ctx.tokens == nullptr) return HttpResponse::JsonError(503, "no token register");

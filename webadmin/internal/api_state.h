@@ -80,6 +80,7 @@ HttpResponse GetIdentity(State&, Call&);
 HttpResponse GetSync(State&, Call&);
 HttpResponse SyncNow(State&, Call&);
 
+HttpResponse GetFeeds(State&, Call&);
 HttpResponse ListTokens(State&, Call&);
 HttpResponse CreateToken(State&, Call&);
 HttpResponse RevokeToken(State&, Call&);
@@ -108,6 +109,8 @@ HttpResponse PutSettings(State&, Call&);
 HttpResponse GetUpdate(State&, Call&);
 HttpResponse UploadUpdate(State&, Call&);
 HttpResponse CreateMetricsToken(State&, Call&);
+HttpResponse ReplaceCertificate(State&, Call&);
+HttpResponse RotateKey(State&, Call&);
 
 // GET /metrics body (Prometheus text format 0.0.4).
 std::string MetricsText(State& state);

@@ -1,6 +1,7 @@
 #include "webadmin/internal/tls_context.h"
 
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "common/status_macros.h"
 #include "webadmin/internal/openssl_util.h"
@@ -31,6 +32,26 @@ Status CheckCertificateAndKey(const std::string& cert_path, const std::string& k
     DrainOpenSslErrors();
     return InvalidArgumentError("TLS key file " + key_path + " does not match the certificate in " +
                                 cert_path);
+  }
+  return OkStatus();
+}
+
+Status CheckServerCertificate(const std::string& cert_path) {
+  EDS_ASSIGN_OR_RETURN(X509Ptr cert, LoadCertificatePem(cert_path));
+  if (X509_cmp_current_time(X509_get0_notBefore(cert.get())) > 0) {
+    return InvalidArgumentError("the certificate is not valid yet");
+  }
+  if (X509_cmp_current_time(X509_get0_notAfter(cert.get())) < 0) {
+    return InvalidArgumentError("the certificate has expired");
+  }
+  // Also caches the extensions, so the flags below are filled in.
+  const int server_use = X509_check_purpose(cert.get(), X509_PURPOSE_SSL_SERVER, 0);
+  if ((X509_get_extension_flags(cert.get()) & EXFLAG_CA) != 0) {
+    return InvalidArgumentError("the certificate is a CA certificate, not a server certificate");
+  }
+  if (server_use != 1) {
+    DrainOpenSslErrors();
+    return InvalidArgumentError("the certificate's key usage does not allow a TLS server");
   }
   return OkStatus();
 }

@@ -14,6 +14,10 @@ namespace eds::webadmin::internal {
 // Checks that both files load and that the key belongs to the certificate.
 Status CheckCertificateAndKey(const std::string& cert_path, const std::string& key_path);
 
+// Checks that the first certificate in `cert_path` is valid now, is not a CA and may serve TLS
+// (its key usage and extended key usage, when present, allow it).
+Status CheckServerCertificate(const std::string& cert_path);
+
 // Applies the policy and loads the certificate chain and key into `ctx`.
 Status ConfigureServerTls(SSL_CTX* ctx, const std::string& cert_path, const std::string& key_path);
 

@@ -159,10 +159,23 @@
 
   pages.feeds = async () => {
     const show = renderer();
-    const r = await api('GET', '/api/feeds/tokens');
-    if (!r.ok) return;
+    const [r, f] = await Promise.all([api('GET', '/api/feeds/tokens'), api('GET', '/api/feeds')]);
+    if (!r.ok || !f.ok) return;
     const shown = el('div', { id: 'new-token' });
-    show(el('h1', {}, T('feeds')), el('div', { class: 'card' }, el('h2', {}, T('tokens')),
+    const l = f.data.mllp;
+    show(el('h1', {}, T('feeds')),
+      el('div', { class: 'card', id: 'mllp-card' }, el('h2', {}, T('mllp')), l.enabled ? table(
+        ['listen', 'tls', 'connections_now', 'accepted', 'rejected', 'allowed_peers'],
+        [el('tr', {}, el('td', {}, l.bind + ':' + l.port), el('td', {}, l.tls ? T('yes') : T('no')),
+          el('td', {}, l.connections_active), el('td', {}, l.messages_accepted ?? '—'),
+          el('td', {}, l.messages_rejected ?? '—'),
+          el('td', {}, l.allowed_peers.length ? l.allowed_peers.join(', ') : T('every_peer')))]) :
+        el('p', {}, T('mllp_off'))),
+      el('div', { class: 'card', id: 'ingest-errors' }, el('h2', {}, T('ingest_errors')),
+        f.data.errors.length ? table(['at', 'feed', 'source', 'code', 'reason'], f.data.errors.map((e) =>
+          el('tr', {}, el('td', {}, e.at), el('td', {}, e.feed), el('td', {}, e.source), el('td', {}, e.code),
+            el('td', {}, e.reason)))) : el('p', {}, T('none'))),
+      el('div', { class: 'card' }, el('h2', {}, T('tokens')),
       form('token-form', [field('token_name', el('input', { name: 'name', required: true, pattern: '[A-Za-z0-9._\\-]+' }))],
         'create', async (v) => {
           const c = await api('POST', '/api/feeds/tokens', v);
@@ -287,9 +300,12 @@
       el('div', { class: 'card' }, el('h2', {}, T('sync')),
         el('p', {}, T('outbox'), ': ', sync.data.queued, ' — ', T('next_run'), ': ', sync.data.next_run_at || '—',
           ' — ', T('last_error'), ': ', sync.data.last_error || '—'),
-        el('button', { onclick: async () => {
+        el('button', { id: 'sync-now', onclick: async () => {
           const n = await api('POST', '/api/sync/now', {});
-          note.replaceChildren(msg(n.ok ? T('done') : n.data.error, n.ok));
+          // A run that reached the upstream and failed there still answers 200, with ok false.
+          const good = n.ok && n.data.ok !== false;
+          note.replaceChildren(msg(good ? T('done') + ' ' + T('delivered_count') + ' : ' + n.data.delivered :
+            (n.data.error || 'HTTP ' + n.status), good));
         } }, T('sync_now'))),
       el('div', { class: 'card' }, el('h2', {}, T('users')),
         table(['name', 'role', 'language', 'created', ''], users.data.users.map((u) => el('tr', {},
@@ -309,8 +325,27 @@
           field('upstream_ca', el('textarea', { name: 'upstream_ca_pem' }, st.upstream_ca_pem || '')),
           field('schedule', el('input', { name: 'schedule', value: st.schedule || '' }))], 'save',
         async (v, f) => { const p = await api('PUT', '/api/settings', v); if (p.ok) f.append(msg(T('saved'), true)); return p; })),
-      updateCard(update.data));
+      updateCard(update.data), securityCard());
   };
+
+  // The admin certificate (applied at the next start) and the master key rotation.
+  function securityCard() {
+    const out = el('div', { id: 'security-note' });
+    return el('div', { class: 'card' }, el('h2', {}, T('security')),
+      form('certificate-form', [field('cert_pem', el('textarea', { name: 'cert_pem', required: true })),
+        field('key_pem', el('textarea', { name: 'key_pem', required: true }))], 'replace_certificate',
+      async (v, f) => {
+        const c = await api('POST', '/api/system/certificate', v);
+        if (c.ok) { f.reset(); out.replaceChildren(msg(T('certificate_saved') + ' ' + c.data.fingerprint, true)); }
+        return c;
+      }),
+      el('p', {}, T('rotate_key_help')),
+      el('button', { id: 'rotate-key', class: 'danger', onclick: async () => {
+        if (!confirm(T('rotate_key_confirm'))) return;
+        const r = await api('POST', '/api/system/rotate-key', {});
+        out.replaceChildren(msg(r.ok ? T('done') + ' ' + r.data.note : r.data.error, r.ok));
+      } }, T('rotate_key')), out);
+  }
 
   // Update status and the upload of an offline bundle (verified by the box like edsctl does).
   function updateCard(u) {

@@ -28,7 +28,17 @@ window.EDS_TEXTS = {
     metrics_token: 'Nouveau jeton /metrics', at: 'Date', actor: 'Acteur', object: 'Objet', detail: 'Détail',
     total: 'total', sure: 'Confirmer ?', trusted_metadata: 'Métadonnées de confiance',
     slots: 'Partition active / version', last_update: 'Dernière mise à jour',
-    upload_update: 'Appliquer un paquet de mise à jour', update_installed: 'Vérifié et installé :'
+    upload_update: 'Appliquer un paquet de mise à jour', update_installed: 'Vérifié et installé :',
+    mllp: 'Écoute MLLP (HL7 v2)', listen: 'Adresse', tls: 'TLS', connections_now: 'Connexions en cours',
+    accepted: 'Messages acceptés', rejected: 'Messages refusés', allowed_peers: 'Émetteurs autorisés',
+    every_peer: 'tous', mllp_off: 'Écoute MLLP désactivée.', yes: 'oui', no: 'non',
+    ingest_errors: 'Derniers refus (sans données patient)', feed: 'Flux', source: 'Émetteur', code: 'Code',
+    delivered_count: 'Publications envoyées', security: 'Sécurité', cert_pem: 'Certificat du serveur (PEM, chaîne comprise)', key_pem: 'Clé privée (PEM)',
+    replace_certificate: 'Remplacer le certificat',
+    certificate_saved: 'Certificat vérifié et enregistré ; il sera servi au prochain redémarrage. Empreinte :',
+    rotate_key: 'Changer la clé maîtresse',
+    rotate_key_help: 'Rechiffre les clés du stockage sous une nouvelle clé maîtresse (comme edsctl rotate-key).',
+    rotate_key_confirm: 'Changer la clé maîtresse maintenant ? Les sauvegardes hors d\'atteinte gardent l\'ancienne clé.'
   },
   en: {
     dashboard: 'Dashboard', feeds: 'Feeds', releases: 'Releases', objections: 'Objections',
@@ -57,6 +67,16 @@ window.EDS_TEXTS = {
     metrics_token: 'New /metrics token', at: 'Time', actor: 'Actor', object: 'Object', detail: 'Detail',
     total: 'total', sure: 'Confirm?', trusted_metadata: 'Trusted metadata',
     slots: 'Active slot / version', last_update: 'Last update',
-    upload_update: 'Apply an update bundle', update_installed: 'Verified and installed:'
+    upload_update: 'Apply an update bundle', update_installed: 'Verified and installed:',
+    mllp: 'MLLP listener (HL7 v2)', listen: 'Address', tls: 'TLS', connections_now: 'Connections now',
+    accepted: 'Messages accepted', rejected: 'Messages refused', allowed_peers: 'Allowed senders',
+    every_peer: 'all', mllp_off: 'MLLP listener off.', yes: 'yes', no: 'no',
+    ingest_errors: 'Last refusals (no patient data)', feed: 'Feed', source: 'Sender', code: 'Code',
+    delivered_count: 'Releases sent', security: 'Security', cert_pem: 'Server certificate (PEM, chain included)', key_pem: 'Private key (PEM)',
+    replace_certificate: 'Replace the certificate',
+    certificate_saved: 'Certificate checked and saved; it is served from the next restart. Fingerprint:',
+    rotate_key: 'Rotate the master key',
+    rotate_key_help: 'Re-wraps the store\'s keys under a new master key (like edsctl rotate-key).',
+    rotate_key_confirm: 'Rotate the master key now? Backups out of reach keep the old key.'
   }
 };

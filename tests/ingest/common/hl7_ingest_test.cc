@@ -47,7 +47,7 @@ class Hl7IngestTest : public ::testing::Test {
     o.data_dir = dir_.Sub("data");
     store_ = std::move(storage::Store::Open(o, storage::SecretKey::Random()).value());
     pseudonymizer_ = std::make_unique<Pseudonymizer>(store_->Secret("pseudonym").value());
-    ingest_ = std::make_unique<Hl7Ingest>(*store_, *pseudonymizer_);
+    ingest_ = std::make_unique<Hl7Ingest>(*store_, *pseudonymizer_, &errors_);
   }
   std::string Send(const std::string& message) { return ingest_->Ingest(message, {"127.0.0.1"}); }
   static bool Accepted(const std::string& ack) { return ack.find("MSA|AA|") != std::string::npos; }
@@ -74,10 +74,46 @@ class Hl7IngestTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  IngestErrorLog errors_;
   std::unique_ptr<storage::Store> store_;
   std::unique_ptr<Pseudonymizer> pseudonymizer_;
   std::unique_ptr<Hl7Ingest> ingest_;
 };
+
+TEST_F(Hl7IngestTest, RefusalsLeaveTheirReasonAndNoPatientDataInTheErrorLog) {
+  const std::string good = Fixture("oru_r01_biologie.hl7");
+  ASSERT_TRUE(Accepted(Send(good)));
+  EXPECT_TRUE(errors_.Recent().empty());
+  const std::string no_id = Replace(good,
+                                    "0012345678^^^HOPITAL-EXEMPLE&2.999.250.1&ISO^PI~"
+                                    "285022505604263^^^ASIP-SANTE-INS-NIR&1.2.250."
+                                    "1.213.1.4.8&ISO^INS^^20230115",
+                                    "");
+  EXPECT_NE(Send(Replace(no_id, "LABX-004501", "LABX-004502")).find("MSA|AE|"), std::string::npos);
+  EXPECT_NE(Send("not an HL7 message").find("MSA|AR|"), std::string::npos);
+  const auto errors = errors_.Recent();
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].code, "AR");  // newest first
+  EXPECT_EQ(errors[1].code, "AE");
+  EXPECT_EQ(errors[1].feed, "mllp");
+  EXPECT_EQ(errors[1].source, "mllp 127.0.0.1");
+  EXPECT_NE(errors[1].reason.find("PID"), std::string::npos) << errors[1].reason;
+  EXPECT_GT(errors[1].at_ms, 0);
+  for (const auto& e : errors) {
+    for (const char* personal : {"LEF", "19850214", "285022505604263", "0012345678"}) {
+      EXPECT_EQ(e.reason.find(personal), std::string::npos) << e.reason;
+    }
+  }
+}
+
+TEST(IngestErrorLogTest, KeepsTheNewestUpToItsCapacity) {
+  IngestErrorLog log(2);
+  for (const char* reason : {"one", "two", "three"}) log.Add({1, "fhir", "fhir t", "400", reason});
+  const auto recent = log.Recent();
+  ASSERT_EQ(recent.size(), 2u);
+  EXPECT_EQ(recent[0].reason, "three");
+  EXPECT_EQ(recent[1].reason, "two");
+}
 
 TEST_F(Hl7IngestTest, FactsCarryCodesValuesAgeAndSexFromThePidSegment) {
   ASSERT_TRUE(Accepted(Send(Fixture("oru_r01_biologie.hl7"))));
