@@ -60,7 +60,11 @@ var_mib=2048
 recipe_hash="$( (cd "$repo" && find image/build.sh image/rootfs image/initramfs -type f -print0 |
   sort -z | xargs -0 sha256sum; echo "ports=$tcp_ports mirror=$mirror suite=$suite";
   echo "sizes=$esp_mib $slot_mib $verity_mib $var_mib") | sha256sum | cut -c1-16)"
-deb_hash="$(sha256sum "$deb" | cut -c1-16)"
+# The package's content (file names, modes and bytes, control files), not its file dates: a
+# package rebuilt from the same tree keys the same image.
+deb_hash="$( (dpkg-deb -I "$deb" control md5sums conffiles postinst prerm;
+  dpkg-deb --fsys-tarfile "$deb" | tar -tvf - | awk '{ print $1, $2, $3, $6 }') |
+  sha256sum | cut -c1-16)"
 image_dir="$out/eds-image-$deb_hash-$recipe_hash"
 if [ -f "$image_dir/complete" ]; then
   log "up to date: $image_dir"

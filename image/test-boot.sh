@@ -61,23 +61,28 @@ trap cleanup EXIT
 # A throw-away overlay: the built image stays pristine for the next run.
 qemu-img create -q -f qcow2 -b "$image" -F raw "$run/disk.qcow2"
 
-# A free loopback port for the admin server (bounded number of tries).
-port=""
-for _ in $(seq 1 20); do
-  candidate=$((20000 + RANDOM % 20000))
-  if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
-    port=$candidate
-    break
-  fi
-done
-[ -n "$port" ] || fail "no free loopback port"
+# Free loopback ports for the admin and FHIR servers (bounded number of tries).
+free_port() {
+  local candidate
+  for _ in $(seq 1 20); do
+    candidate=$((20000 + RANDOM % 20000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+port="$(free_port)" || fail "no free loopback port"
+fhir_port="$(free_port)" || fail "no free loopback port"
+[ "$port" != "$fhir_port" ] || fail "picked the same port twice"
 
 log "booting under TCG, admin server forwarded to 127.0.0.1:$port"
 boot_start=$(date +%s)
 qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 2 -m 1536 \
   -bios "$firmware" \
   -drive "file=$run/disk.qcow2,format=qcow2,if=virtio" \
-  -netdev "user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:$port-:8443" \
+  -netdev "user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:$port-:8443,hostfwd=tcp:127.0.0.1:$fhir_port-:9443" \
   -device virtio-net-pci,netdev=net0 \
   -display none -serial "file:$run/serial.log" -monitor none -no-reboot &
 qemu_pid=$!
@@ -101,6 +106,13 @@ log "/api/health answered ok $health_s s after qemu started: $health"
 code="$(curl -sk --max-time 10 -o /dev/null -w '%{http_code}' "https://127.0.0.1:$port/")"
 [ "$code" -ge 200 ] && [ "$code" -lt 500 ] || fail "admin server answered $code for /"
 log "admin server answered HTTP $code for /"
+
+# The FHIR server, through the firewall too.
+code="$(curl -sk --max-time 10 -o "$run/metadata.json" -w '%{http_code}' "https://127.0.0.1:$fhir_port/fhir/metadata")"
+[ "$code" = 200 ] && grep -q '"CapabilityStatement"' "$run/metadata.json" ||
+  fail "FHIR server answered $code for /fhir/metadata"
+log "FHIR server answered /fhir/metadata with a CapabilityStatement"
+grep -aq 'Finished .*nftables.service' "$run/serial.log" || fail "the firewall (nftables.service) did not load"
 
 # The boot report (slot, time from kernel start to edsd's READY=1) and the first-boot banner.
 for _ in $(seq 1 60); do
