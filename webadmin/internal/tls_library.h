@@ -29,7 +29,8 @@ Status LoadSslShim(const std::string& path);
 // where OpenSSL's development package is installed. The library stays loaded.
 Status LoadCryptoShim(const std::string& ssl_shim_path);
 
-// Locates and loads both shims, then initialises CivetWeb with TLS; a no-op after the first success.
+// Locates and loads both shims, then initialises CivetWeb with TLS; a no-op after the first
+// success.
 Status InitCivetWebTls();
 
 }  // namespace eds::webadmin::internal
