@@ -147,6 +147,7 @@ sed "s/^define eds_tcp_ports = .*/define eds_tcp_ports = { $tcp_ports }/" \
   "$rootfs/usr/share/eds/nftables/eds.nft" >"$rootfs/etc/nftables.conf"
 install -m 0755 "$recipe/initramfs/hook-eds-verity" "$rootfs/etc/initramfs-tools/hooks/eds-verity"
 install -m 0755 "$recipe/initramfs/local-top-eds-verity" "$rootfs/etc/initramfs-tools/scripts/local-top/eds-verity"
+install -m 0755 "$recipe/initramfs/local-bottom-eds-var" "$rootfs/etc/initramfs-tools/scripts/local-bottom/eds-var"
 mkdir -p "$rootfs/etc/initramfs-tools/conf.d"
 printf 'MODULES=list\nCOMPRESS=zstd\n' >"$rootfs/etc/initramfs-tools/conf.d/eds.conf"
 printf '127.0.0.1\tlocalhost\n127.0.1.1\teds-node\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$rootfs/etc/hosts"
@@ -165,8 +166,9 @@ if awk -F: '$2 !~ /^[!*]/ { found = 1; print "image: account with a password: " 
 fi
 if [ -e "$rootfs/usr/sbin/sshd" ]; then die "an SSH server is installed"; fi
 
-# Every boot is a fresh machine id on the read-only root (kept empty on purpose).
-: >"$rootfs/etc/machine-id"
+# The machine id lives on /var (made on first boot by the initramfs, see local-bottom-eds-var):
+# systemd-creds binds its host key to it, so it must not change between boots.
+ln -sfn ../var/lib/machine-id "$rootfs/etc/machine-id"
 rm -f "$rootfs/var/lib/dbus/machine-id"
 
 in_root update-initramfs -u -k all >"$work/initramfs.log" 2>&1 || { cat "$work/initramfs.log" >&2; die "update-initramfs failed"; }

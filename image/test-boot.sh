@@ -51,8 +51,8 @@ cleanup() {
     kill "$qemu_pid"
     wait "$qemu_pid" 2>/dev/null || true
   fi
-  if [ -f "$run/serial.log" ] && [ -n "${EDS_IMAGE_TEST_KEEP_LOG:-}" ]; then
-    cp "$run/serial.log" "$EDS_IMAGE_TEST_KEEP_LOG"
+  if [ -n "${EDS_IMAGE_TEST_KEEP_LOG:-}" ]; then
+    cat "$run"/serial*.log >"$EDS_IMAGE_TEST_KEEP_LOG" 2>/dev/null || true
   fi
   rm -rf "$run"
 }
@@ -77,29 +77,37 @@ port="$(free_port)" || fail "no free loopback port"
 fhir_port="$(free_port)" || fail "no free loopback port"
 [ "$port" != "$fhir_port" ] || fail "picked the same port twice"
 
-log "booting under TCG, admin server forwarded to 127.0.0.1:$port"
-boot_start=$(date +%s)
-qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 2 -m 1536 \
-  -bios "$firmware" \
-  -drive "file=$run/disk.qcow2,format=qcow2,if=virtio" \
-  -netdev "user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:$port-:8443,hostfwd=tcp:127.0.0.1:$fhir_port-:9443" \
-  -device virtio-net-pci,netdev=net0 \
-  -display none -serial "file:$run/serial.log" -monitor none -no-reboot &
-qemu_pid=$!
+start_qemu() {  # start_qemu SERIAL_LOG
+  qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 2 -m 1536 \
+    -bios "$firmware" \
+    -drive "file=$run/disk.qcow2,format=qcow2,if=virtio" \
+    -netdev "user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:$port-:8443,hostfwd=tcp:127.0.0.1:$fhir_port-:9443" \
+    -device virtio-net-pci,netdev=net0 \
+    -display none -serial "file:$1" -monitor none -no-reboot &
+  qemu_pid=$!
+}
 
-health=""
-deadline=$((boot_start + timeout_s))
-while [ "$(date +%s)" -lt "$deadline" ]; do
-  kill -0 "$qemu_pid" 2>/dev/null || { tail -n 40 "$run/serial.log" >&2; fail "qemu exited during boot"; }
-  health="$(curl -sk --max-time 5 "https://127.0.0.1:$port/api/health" 2>/dev/null || true)"
-  if echo "$health" | grep -Eq '"status" *: *"ok"'; then break; fi
-  sleep 5
-done
-health_s=$(($(date +%s) - boot_start))
-if ! echo "$health" | grep -Eq '"status" *: *"ok"'; then
-  tail -n 60 "$run/serial.log" >&2
-  fail "no /api/health with status ok within $timeout_s s (last answer: ${health:-none})"
-fi
+wait_for_health() {  # wait_for_health SERIAL_LOG; sets health and health_s
+  local boot_start deadline
+  boot_start=$(date +%s)
+  deadline=$((boot_start + timeout_s))
+  health=""
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    kill -0 "$qemu_pid" 2>/dev/null || { tail -n 40 "$1" >&2; fail "qemu exited during boot"; }
+    health="$(curl -sk --max-time 5 "https://127.0.0.1:$port/api/health" 2>/dev/null || true)"
+    if echo "$health" | grep -Eq '"status" *: *"ok"'; then break; fi
+    sleep 5
+  done
+  health_s=$(($(date +%s) - boot_start))
+  if ! echo "$health" | grep -Eq '"status" *: *"ok"'; then
+    tail -n 60 "$1" >&2
+    fail "no /api/health with status ok within $timeout_s s (last answer: ${health:-none})"
+  fi
+}
+
+log "booting under TCG, admin server forwarded to 127.0.0.1:$port"
+start_qemu "$run/serial.log"
+wait_for_health "$run/serial.log"
 log "/api/health answered ok $health_s s after qemu started: $health"
 
 # The admin server answers any path over TLS with an HTTP status (the page itself or 404).
@@ -123,4 +131,21 @@ grep -a 'eds-boot-report:' "$run/serial.log" >&2 || fail "no boot report on the 
 grep -aq 'Setup token' "$run/serial.log" || fail "no setup token on the console"
 log "setup token printed on the console"
 grep -aq 'eds-boot-report: slot a: edsd READY=1' "$run/serial.log" || fail "edsd did not report READY=1"
+
+# A power cut, then a second boot: the sealed master key must open again (systemd-creds binds
+# its host key to the machine id, which must therefore survive reboots) and the store reopen.
+sleep 10
+kill -9 "$qemu_pid"
+wait "$qemu_pid" 2>/dev/null || true
+qemu_pid=""
+log "power cut; booting again"
+start_qemu "$run/serial2.log"
+wait_for_health "$run/serial2.log"
+log "second boot: /api/health answered ok $health_s s after qemu started"
+for _ in $(seq 1 60); do
+  grep -aq 'eds-boot-report:' "$run/serial2.log" && break
+  sleep 2
+done
+grep -a 'eds-boot-report:' "$run/serial2.log" >&2 || fail "no boot report on the second boot"
+if grep -aq 'Setup token' "$run/serial2.log"; then fail "the setup token was printed again"; fi
 log "PASS"
