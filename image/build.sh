@@ -85,6 +85,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# An interrupted build still unmounts and removes its work folder.
+trap 'exit 130' INT TERM
 
 mount_chroot() {
   mount -t proc proc "$rootfs/proc" && mounted+=("$rootfs/proc")
