@@ -88,5 +88,23 @@ TEST(AdminTlsLibraryTest, LoadsBuiltShimAsCivetWebsLibssl) {
   if (as_civetweb_sees_it != nullptr) dlclose(as_civetweb_sees_it);
 }
 
+TEST(AdminTlsLibraryTest, LoadsBuiltCryptoShimAsCivetWebsLibcrypto) {
+  // The appliance has no libssl-dev, so no file answers dlopen("libcrypto.so") but the shim.
+  EXPECT_THAT(LoadCryptoShim(EDS_TEST_SSL_SHIM), IsOk());
+  void* as_civetweb_sees_it = dlopen("libcrypto.so", RTLD_NOW | RTLD_NOLOAD);
+  ASSERT_NE(as_civetweb_sees_it, nullptr);
+  EXPECT_NE(dlsym(as_civetweb_sees_it, "eds_crypto_shim_openssl_version"), nullptr);
+  // CivetWeb's lookups through that handle reach libcrypto.so.3.
+  EXPECT_NE(dlsym(as_civetweb_sees_it, "ERR_get_error"), nullptr);
+  dlclose(as_civetweb_sees_it);
+}
+
+TEST(AdminTlsLibraryTest, CryptoShimMustLieNextToTheSslShim) {
+  TempDir dir;
+  Status s = LoadCryptoShim(dir.Sub("libeds_ssl_shim.so"));
+  EXPECT_THAT(s, StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(s.message(), HasSubstr("crypto library shim"));
+}
+
 }  // namespace
 }  // namespace eds::webadmin::internal

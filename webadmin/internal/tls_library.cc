@@ -16,8 +16,10 @@ namespace {
 
 constexpr char kShimFileName[] = EDS_SSL_SHIM_FILE_NAME;
 constexpr char kShimInstallDir[] = EDS_SSL_SHIM_INSTALL_DIR;
-// The name under which CivetWeb 1.15 dlopen()s OpenSSL's TLS library.
+constexpr char kCryptoShimFileName[] = EDS_CRYPTO_SHIM_FILE_NAME;
+// The names under which CivetWeb 1.15 dlopen()s OpenSSL's TLS and crypto libraries.
 constexpr char kCivetWebSslName[] = "libssl.so";
+constexpr char kCivetWebCryptoName[] = "libcrypto.so";
 
 Mutex init_mu;
 bool initialized EDS_GUARDED_BY(init_mu) = false;
@@ -81,12 +83,36 @@ Status LoadSslShim(const std::string& path) {
   return OkStatus();
 }
 
+Status LoadCryptoShim(const std::string& ssl_shim_path) {
+  const std::string path =
+      (std::filesystem::path(ssl_shim_path).parent_path() / kCryptoShimFileName).string();
+  void* shim = dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
+  if (shim == nullptr) {
+    return FailedPreconditionError("cannot load crypto library shim " + path + ": " +
+                                   DlErrorText());
+  }
+  if (dlsym(shim, "eds_crypto_shim_openssl_version") == nullptr) {
+    dlclose(shim);
+    return FailedPreconditionError(path + " is not the crypto library shim");
+  }
+  void* seen_by_civetweb = dlopen(kCivetWebCryptoName, RTLD_NOW | RTLD_NOLOAD);
+  if (seen_by_civetweb != nullptr) dlclose(seen_by_civetweb);
+  if (seen_by_civetweb != shim) {
+    dlclose(shim);
+    return FailedPreconditionError("crypto library shim " + path +
+                                   " is not what dlopen(\"libcrypto.so\") returns (its SONAME "
+                                   "must be libcrypto.so, loaded before any other libcrypto.so)");
+  }
+  return OkStatus();
+}
+
 Status InitCivetWebTls() {
   MutexLock lock(init_mu);
   if (initialized) return OkStatus();
   EDS_ASSIGN_OR_RETURN(std::string path,
                        LocateSslShim(std::getenv("EDS_SSL_SHIM"), DefaultSslShimDirs()));
   EDS_RETURN_IF_ERROR(LoadSslShim(path));
+  EDS_RETURN_IF_ERROR(LoadCryptoShim(path));
   const unsigned features = mg_init_library(MG_FEATURES_TLS);
   if ((features & MG_FEATURES_TLS) == 0) {
     // Balances the library reference that mg_init_library took even though TLS failed.

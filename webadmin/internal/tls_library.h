@@ -24,7 +24,13 @@ std::vector<std::string> DefaultSslShimDirs();
 // dlopen("libssl.so") and that it defines SSL_get_peer_certificate. The library stays loaded.
 Status LoadSslShim(const std::string& path);
 
-// Locates and loads the shim, then initialises CivetWeb with TLS; a no-op after the first success.
+// dlopen()s the crypto shim that lies next to the libssl shim at `ssl_shim_path` and checks that
+// it is what CivetWeb will get from dlopen("libcrypto.so"); without it that name exists only
+// where OpenSSL's development package is installed. The library stays loaded.
+Status LoadCryptoShim(const std::string& ssl_shim_path);
+
+// Locates and loads both shims, then initialises CivetWeb with TLS; a no-op after the first
+// success.
 Status InitCivetWebTls();
 
 }  // namespace eds::webadmin::internal

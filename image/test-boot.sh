@@ -1,0 +1,151 @@
+#!/bin/bash
+# Boots the appliance image in qemu-system-x86_64 (TCG, UEFI firmware OVMF) and checks that the
+# admin HTTPS server answers on a loopback-only forwarded port and that /api/health says "ok".
+# The guest's network is restricted (qemu user networking with restrict=on): it reaches nothing
+# but the forwarded ports, which listen on 127.0.0.1 only.
+#
+#   image/test-boot.sh --build-dir DIR [--image FILE] [--timeout SECONDS]
+#
+# Without --image it builds the .deb from DIR (cpack) and the image (image/build.sh, which reuses
+# a finished image when the .deb and the recipe are unchanged). Needs root for the build.
+set -euo pipefail
+
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+build_dir="$repo/build"
+image=""
+timeout_s=900
+
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --build-dir) build_dir="$2"; shift 2 ;;
+    --image) image="$2"; shift 2 ;;
+    --timeout) timeout_s="$2"; shift 2 ;;
+    *) echo "usage: $0 --build-dir DIR [--image FILE] [--timeout SECONDS]" >&2; exit 2 ;;
+  esac
+done
+
+log() { echo "image-test: $*" >&2; }
+fail() { echo "image-test: FAIL: $*" >&2; exit 1; }
+
+firmware=/usr/share/ovmf/OVMF.fd
+command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86_64 is missing: run scripts/setup.sh"
+command -v curl >/dev/null || fail "curl is missing: run scripts/setup.sh"
+[ -f "$firmware" ] || fail "$firmware is missing (package ovmf): run scripts/setup.sh"
+
+if [ -z "$image" ]; then
+  log "packaging eds-node from $build_dir"
+  (cd "$build_dir" && cpack -G DEB >"$build_dir/cpack.log" 2>&1) ||
+    { tail -n 20 "$build_dir/cpack.log" >&2; fail "cpack failed"; }
+  deb="$(ls -t "$build_dir"/eds-node_*.deb | head -n 1)"
+  build_start=$(date +%s)
+  image="$("$repo/image/build.sh" --deb "$deb" --out "$build_dir/image")"
+  log "image ready in $(($(date +%s) - build_start)) s: $image"
+fi
+[ -f "$image" ] || fail "no image at $image"
+image="$(realpath "$image")"
+
+run="$(mktemp -d)"
+qemu_pid=""
+cleanup() {
+  if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then
+    kill "$qemu_pid"
+    wait "$qemu_pid" 2>/dev/null || true
+  fi
+  if [ -n "${EDS_IMAGE_TEST_KEEP_LOG:-}" ]; then
+    cat "$run"/serial*.log >"$EDS_IMAGE_TEST_KEEP_LOG" 2>/dev/null || true
+  fi
+  rm -rf "$run"
+}
+trap cleanup EXIT
+
+# A throw-away overlay: the built image stays pristine for the next run.
+qemu-img create -q -f qcow2 -b "$image" -F raw "$run/disk.qcow2"
+
+# Free loopback ports for the admin and FHIR servers (bounded number of tries).
+free_port() {
+  local candidate
+  for _ in $(seq 1 20); do
+    candidate=$((20000 + RANDOM % 20000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
+      echo "$candidate"
+      return 0
+    fi
+  done
+  return 1
+}
+port="$(free_port)" || fail "no free loopback port"
+fhir_port="$(free_port)" || fail "no free loopback port"
+[ "$port" != "$fhir_port" ] || fail "picked the same port twice"
+
+start_qemu() {  # start_qemu SERIAL_LOG
+  qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 2 -m 1536 \
+    -bios "$firmware" \
+    -drive "file=$run/disk.qcow2,format=qcow2,if=virtio" \
+    -netdev "user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:$port-:8443,hostfwd=tcp:127.0.0.1:$fhir_port-:9443" \
+    -device virtio-net-pci,netdev=net0 \
+    -display none -serial "file:$1" -monitor none -no-reboot &
+  qemu_pid=$!
+}
+
+wait_for_health() {  # wait_for_health SERIAL_LOG; sets health and health_s
+  local boot_start deadline
+  boot_start=$(date +%s)
+  deadline=$((boot_start + timeout_s))
+  health=""
+  while [ "$(date +%s)" -lt "$deadline" ]; do
+    kill -0 "$qemu_pid" 2>/dev/null || { tail -n 40 "$1" >&2; fail "qemu exited during boot"; }
+    health="$(curl -sk --max-time 5 "https://127.0.0.1:$port/api/health" 2>/dev/null || true)"
+    if echo "$health" | grep -Eq '"status" *: *"ok"'; then break; fi
+    sleep 5
+  done
+  health_s=$(($(date +%s) - boot_start))
+  if ! echo "$health" | grep -Eq '"status" *: *"ok"'; then
+    tail -n 60 "$1" >&2
+    fail "no /api/health with status ok within $timeout_s s (last answer: ${health:-none})"
+  fi
+}
+
+log "booting under TCG, admin server forwarded to 127.0.0.1:$port"
+start_qemu "$run/serial.log"
+wait_for_health "$run/serial.log"
+log "/api/health answered ok $health_s s after qemu started: $health"
+
+# The admin server answers any path over TLS with an HTTP status (the page itself or 404).
+code="$(curl -sk --max-time 10 -o /dev/null -w '%{http_code}' "https://127.0.0.1:$port/")"
+[ "$code" -ge 200 ] && [ "$code" -lt 500 ] || fail "admin server answered $code for /"
+log "admin server answered HTTP $code for /"
+
+# The FHIR server, through the firewall too.
+code="$(curl -sk --max-time 10 -o "$run/metadata.json" -w '%{http_code}' "https://127.0.0.1:$fhir_port/fhir/metadata")"
+[ "$code" = 200 ] && grep -q '"CapabilityStatement"' "$run/metadata.json" ||
+  fail "FHIR server answered $code for /fhir/metadata"
+log "FHIR server answered /fhir/metadata with a CapabilityStatement"
+grep -aq 'Finished .*nftables.service' "$run/serial.log" || fail "the firewall (nftables.service) did not load"
+
+# The boot report (slot, time from kernel start to edsd's READY=1) and the first-boot banner.
+for _ in $(seq 1 60); do
+  grep -q 'eds-boot-report:' "$run/serial.log" && break
+  sleep 2
+done
+grep -a 'eds-boot-report:' "$run/serial.log" >&2 || fail "no boot report on the console"
+grep -aq 'Setup token' "$run/serial.log" || fail "no setup token on the console"
+log "setup token printed on the console"
+grep -aq 'eds-boot-report: slot a: edsd READY=1' "$run/serial.log" || fail "edsd did not report READY=1"
+
+# A power cut, then a second boot: the sealed master key must open again (systemd-creds binds
+# its host key to the machine id, which must therefore survive reboots) and the store reopen.
+sleep 10
+kill -9 "$qemu_pid"
+wait "$qemu_pid" 2>/dev/null || true
+qemu_pid=""
+log "power cut; booting again"
+start_qemu "$run/serial2.log"
+wait_for_health "$run/serial2.log"
+log "second boot: /api/health answered ok $health_s s after qemu started"
+for _ in $(seq 1 60); do
+  grep -aq 'eds-boot-report:' "$run/serial2.log" && break
+  sleep 2
+done
+grep -a 'eds-boot-report:' "$run/serial2.log" >&2 || fail "no boot report on the second boot"
+if grep -aq 'Setup token' "$run/serial2.log"; then fail "the setup token was printed again"; fi
+log "PASS"
