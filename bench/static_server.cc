@@ -36,11 +36,21 @@ int main(int argc, char** argv) {
   }
   // The certificate holds the key too for CivetWeb's own loader: pass a combined file.
   const std::string ports = "127.0.0.1:" + port + "s";
-  const char* options[] = {"document_root",       root.c_str(), "listening_ports",
-                           ports.c_str(),         "ssl_certificate", cert.c_str(),
-                           "num_threads",         threads.c_str(), "ssl_protocol_version",
-                           "4",                   "enable_keep_alive", "yes",
-                           "tcp_nodelay",         "1",             nullptr};
+  const char* options[] = {"document_root",
+                           root.c_str(),
+                           "listening_ports",
+                           ports.c_str(),
+                           "ssl_certificate",
+                           cert.c_str(),
+                           "num_threads",
+                           threads.c_str(),
+                           "ssl_protocol_version",
+                           "4",
+                           "enable_keep_alive",
+                           "yes",
+                           "tcp_nodelay",
+                           "1",
+                           nullptr};
   mg_callbacks callbacks{};
   mg_context* ctx = mg_start(&callbacks, nullptr, options);
   if (ctx == nullptr) {

@@ -2,13 +2,14 @@
 // first-boot setup with the token, a wrong password until lockout, sign-in, a FHIR token created
 // and revoked, a release computed by the admin and approved by a reviewer, both languages.
 // Saves a screenshot of every page into OUT_DIR. Exit 0 when every step held.
-// Usage: node admin_ui.mjs BASE_URL SETUP_TOKEN OUT_DIR PERIOD
+// Usage: node admin_ui.mjs BASE_URL SETUP_TOKEN OUT_DIR PERIOD UPSTREAM_URL UPSTREAM_CA_FILE
+// (the upstream the setup page connects the box to)
 import { chromium } from 'playwright-core';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const [base, token, outDir, period] = process.argv.slice(2);
+const [base, token, outDir, period, upstreamUrl, upstreamCaFile] = process.argv.slice(2);
 const PASSWORD = 'Correct-Horse-Battery-9';
 mkdirSync(outDir, { recursive: true });
 const profile = mkdtempSync(join(tmpdir(), 'eds-ui-'));
@@ -49,7 +50,8 @@ try {
   await page.fill('#setup-form [name=name]', 'alice');
   await page.fill('#setup-form [name=password]', PASSWORD);
   await page.fill('#setup-form [name=hospital_name]', 'Centre hospitalier de Test');
-  await page.fill('#setup-form [name=upstream_url]', 'https://hub.example.org/releases');
+  await page.fill('#setup-form [name=upstream_url]', upstreamUrl);
+  await page.fill('#setup-form [name=upstream_ca_pem]', readFileSync(upstreamCaFile, 'utf8'));
   await page.click('#setup-form button[type=submit]');
   await page.waitForSelector('#node-fingerprint');
   check((await page.textContent('#node-fingerprint')).startsWith('SHA256:'), 'setup shows the node fingerprint');

@@ -73,7 +73,8 @@ TEST(AdminUiTest, SetupLockoutTokensAndReviewInHeadlessChromium) {
   std::filesystem::remove_all(out_dir);
   const CommandResult run =
       RunCommand({"/usr/bin/node", SourcePath("tests/clients/admin_ui.mjs").string(),
-                  "https://127.0.0.1:" + std::to_string(port), m[1].str(), out_dir, "1990-02"},
+                  "https://127.0.0.1:" + std::to_string(port), m[1].str(), out_dir, "1990-02",
+                  "https://127.0.0.1:" + std::to_string(hub_port), ca->cert_path},
                  seconds(150));
   EXPECT_EQ(run.exit_code, 0) << run.output << "\n--- edsd log ---\n" << edsd.Log();
   for (const char* shot : {"setup", "login", "login-locked", "dashboard", "feeds", "system",
