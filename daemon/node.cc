@@ -416,6 +416,9 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
   // An update bundle may be uploaded (base64 in JSON): packs and modest images fit; bigger
   // firmware goes through edsctl update apply or the online repository.
   admin_options.max_request_bytes = 64 << 20;
+  // The page's scripts call the API request after request: one TLS handshake per browser
+  // connection, not per call.
+  admin_options.keep_alive = true;
   EDS_ASSIGN_OR_RETURN(
       impl->admin, webadmin::AdminServer::Start(admin_options, [raw] { return raw->Health(); }));
   {
