@@ -307,6 +307,14 @@ TEST_F(MllpFeedTest, TheFeedsPageShowsTheListenerAndTheLastRefusalReasons) {
   for (const char* personal : {"DUPONT", "Jeanne", "Durand", "31/12/1961"}) {
     EXPECT_EQ(feeds.body.find(personal), std::string::npos) << personal << " " << feeds.body;
   }
+  // The same counts for Prometheus (from loopback, no token needed).
+  const HttpReply metrics = call("GET", "/metrics", nullptr, "");
+  ASSERT_EQ(metrics.status, 200) << metrics.body;
+  EXPECT_NE(metrics.body.find("eds_ingest_messages_total{feed=\"mllp\",outcome=\"error\"} 1"),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("eds_update_trusted_version{role=\"targets\"} 0"), std::string::npos)
+      << metrics.body;
   Stop();
 }
 

@@ -1,4 +1,5 @@
 // The dashboard's status, the sync state and "sync now", and /metrics.
+#include <algorithm>
 #include <map>
 
 #include "webadmin/internal/api_state.h"
@@ -131,6 +132,42 @@ std::string MetricsText(State& state) {
     gauge("eds_sync_last_delivery_info", "The last delivery (time as a label; 0 when none).",
           line("eds_sync_last_delivery_info", d.last_delivery_at.empty() ? 0 : 1,
                "at=\"" + Label(d.last_delivery_at) + "\""));
+  }
+  if (state.ctx.hl7 != nullptr) {
+    // Counters: Prometheus derives the rates. FHIR and bulk loads show in eds_store_records.
+    const auto& h = state.ctx.hl7->stats();
+    out +=
+        "# HELP eds_ingest_messages_total HL7 v2 messages by outcome (ACK AA, resent, AE, AR).\n"
+        "# TYPE eds_ingest_messages_total counter\n" +
+        line("eds_ingest_messages_total", h.accepted.load(), "feed=\"mllp\",outcome=\"accepted\"") +
+        line("eds_ingest_messages_total", h.duplicates.load(),
+             "feed=\"mllp\",outcome=\"duplicate\"") +
+        line("eds_ingest_messages_total", h.errors.load(), "feed=\"mllp\",outcome=\"error\"") +
+        line("eds_ingest_messages_total", h.rejected.load(), "feed=\"mllp\",outcome=\"rejected\"");
+  }
+  if (state.ctx.mllp != nullptr) {
+    const ingest::MllpListenerStats m = state.ctx.mllp->stats();
+    gauge("eds_mllp_connections", "MLLP connections open now.",
+          line("eds_mllp_connections", m.connections_active));
+  }
+  if (state.ctx.update_status) {
+    const json u = state.ctx.update_status();
+    std::string trusted;
+    for (const char* role : {"root", "timestamp", "snapshot", "targets"}) {
+      const json& t = u.contains("trusted") ? u["trusted"] : json::object();
+      trusted += line("eds_update_trusted_version",
+                      static_cast<uint64_t>(std::max<int64_t>(0, t.value(role, int64_t{0}))),
+                      std::string("role=\"") + role + "\"");
+    }
+    gauge("eds_update_trusted_version", "Version of the trusted TUF metadata of each role.",
+          trusted);
+    const json& slots = u.contains("slots") ? u["slots"] : json::object();
+    const json& last = u.contains("last") ? u["last"] : json::object();
+    gauge("eds_update_info", "The firmware installed and the last update (as labels).",
+          line("eds_update_info", 1,
+               "firmware=\"" + Label(slots.value("installed_version", "")) + "\",pending=\"" +
+                   Label(slots.value("pending", "")) + "\",last_at=\"" +
+                   Label(last.value("at", "")) + "\""));
   }
   const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
       std::chrono::steady_clock::now() - state.ctx.started);
