@@ -12,6 +12,7 @@
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/update/http_file_server.h"
+#include "tests/update/tuf_js_repos.h"
 #include "update/command_runner.h"
 #include "update/file_util.h"
 #include "update/internal/crypto.h"
@@ -129,17 +130,7 @@ class ConformanceClientTest : public ::testing::Test {
   // Made once per suite; a failure fails each test (in SetUp), never a silent skip.
   static void SetUpTestSuite() {
     repos_ = new TempDir();
-    // The script takes under a second; a node process that stalls (seen rarely on a loaded
-    // machine) is killed and the repositories are made again, within ctest's limit.
-    for (int attempt = 0; attempt < 2; ++attempt) {
-      ProcessRunner runner;
-      auto run =
-          runner.Run({"/usr/bin/node", SourcePath("tests/clients/tuf_make_repos.mjs").string(),
-                      repos_->path().string()},
-                     std::chrono::seconds(45));
-      made_ = !run.ok() ? run.status().ToString() : run->exit_code != 0 ? run->output : "";
-      if (made_.empty()) break;
-    }
+    made_ = MakeTufJsRepositories(repos_->path());
   }
   void SetUp() override { ASSERT_EQ(made_, "") << "making the tuf-js repositories failed"; }
   static inline std::string made_;
