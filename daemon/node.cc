@@ -198,25 +198,6 @@ Status StartUpdates(Node::Impl& impl) {
   return OkStatus();
 }
 
-sync::SyncOptions SyncOptionsOf(const SyncConfig& c);
-
-// The sync settings in force: the config file's [sync] (when enabled), overridden by what the
-// web admin's setup and settings pages saved (upstream URL and CA, schedule, time zone).
-sync::SyncOptions EffectiveSyncOptions(const Config& c,
-                                       const std::optional<webadmin::NodeSettings>& settings) {
-  sync::SyncOptions o = SyncOptionsOf(c.sync);
-  if (!c.sync.enabled) o.upstream.url.clear();
-  if (!settings) return o;
-  if (!settings->upstream_url.empty()) {
-    o.upstream.url = settings->upstream_url;
-    o.upstream.ca_pem = settings->upstream_ca_pem;
-    if (!settings->upstream_ca_pem.empty()) o.upstream.ca_file.clear();
-  }
-  if (!settings->schedule.empty()) o.schedule = settings->schedule;
-  if (!settings->time_zone.empty()) o.time_zone = settings->time_zone;
-  return o;
-}
-
 sync::SyncOptions SyncOptionsOf(const SyncConfig& c) {
   sync::SyncOptions o;
   o.upstream.url = c.upstream_url;
@@ -235,6 +216,23 @@ sync::SyncOptions SyncOptionsOf(const SyncConfig& c) {
   o.jitter = std::chrono::seconds(c.jitter_s);
   o.retry_initial = std::chrono::seconds(c.retry_initial_s);
   o.retry_max = std::chrono::seconds(c.retry_max_s);
+  return o;
+}
+
+// The sync settings in force: the config file's [sync] (when enabled), overridden by what the
+// web admin's setup and settings pages saved (upstream URL and CA, schedule, time zone).
+sync::SyncOptions EffectiveSyncOptions(const Config& c,
+                                       const std::optional<webadmin::NodeSettings>& settings) {
+  sync::SyncOptions o = SyncOptionsOf(c.sync);
+  if (!c.sync.enabled) o.upstream.url.clear();
+  if (!settings) return o;
+  if (!settings->upstream_url.empty()) {
+    o.upstream.url = settings->upstream_url;
+    o.upstream.ca_pem = settings->upstream_ca_pem;
+    if (!settings->upstream_ca_pem.empty()) o.upstream.ca_file.clear();
+  }
+  if (!settings->schedule.empty()) o.schedule = settings->schedule;
+  if (!settings->time_zone.empty()) o.time_zone = settings->time_zone;
   return o;
 }
 

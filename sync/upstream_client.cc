@@ -164,7 +164,6 @@ struct UpstreamClient::Impl {
 
 UpstreamClient::UpstreamClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 UpstreamClient::~UpstreamClient() = default;
-const std::string& UpstreamClient::host() const { return impl_->url.host; }
 
 void UpstreamClient::Cancel() {
   std::lock_guard lock(impl_->active_mu);

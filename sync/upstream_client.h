@@ -70,7 +70,6 @@ class UpstreamClient {
   // most `max_bytes` of body (kResourceExhausted past it).
   Result<HttpResponse> Get(std::string_view url, size_t max_bytes);
 
-  const std::string& host() const;
   // Aborts a request in flight and makes later ones fail at once (shutdown). kCancelled.
   void Cancel();
 
