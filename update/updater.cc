@@ -96,10 +96,14 @@ Result<UpdateReport> Updater::Apply(Fetcher& fetcher, const std::string& metadat
   }
   if (firmware) {
     EDS_ASSIGN_OR_RETURN(SlotState state, slots_.State());
-    EDS_ASSIGN_OR_RETURN(int order, CompareVersions(firmware->version, state.installed_version));
-    if (order == 0) {
-      report.unchanged.push_back(firmware->target.path);
-      return report;
+    // An installed version the slots do not know (a slot RAUC never wrote) is not a reason to
+    // refuse; StageFirmware compares it the same way.
+    if (!state.installed_version.empty()) {
+      EDS_ASSIGN_OR_RETURN(int order, CompareVersions(firmware->version, state.installed_version));
+      if (order == 0) {
+        report.unchanged.push_back(firmware->target.path);
+        return report;
+      }
     }
     EDS_ASSIGN_OR_RETURN(std::string image, client.DownloadTarget(firmware->target));
     std::error_code ec;

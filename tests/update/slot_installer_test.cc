@@ -182,7 +182,10 @@ class RecordingRunner final : public CommandRunner {
     std::string line;
     for (const auto& a : argv) line += (line.empty() ? "" : " ") + a;
     lines.push_back(line);
-    if (line == "rauc status --output-format=json") return CommandResult{0, status_json};
+    if (line == "rauc status --output-format=json" ||
+        line == "rauc status --detailed --output-format=json") {
+      return CommandResult{0, status_json};
+    }
     if (argv[0] == "health") return CommandResult{health_exit, "health output"};
     return CommandResult{0, ""};
   }
@@ -192,12 +195,15 @@ class RecordingRunner final : public CommandRunner {
   int health_exit = 0;
 };
 
-std::string RaucStatus(const std::string& booted, const std::string& primary) {
+std::string RaucStatus(const std::string& booted, const std::string& primary,
+                       const std::string& b_boot_status = "good") {
   return R"({"compatible":"eds-node","booted":")" + booted + R"(","boot_primary":")" + primary +
          R"(","slots":[{"rootfs.0":{"class":"rootfs","bootname":"A","state":"booted",
-         "slot_status":{"bundle":{"version":"1.0.0"}}}},{"rootfs.1":{"class":"rootfs",
-         "bootname":"B","state":"inactive","slot_status":{"bundle":{"version":"1.1.0"}}}}]})";
+         "boot_status":"good","slot_status":{"bundle":{"version":"1.0.0"}}}},{"rootfs.1":{
+         "class":"rootfs","bootname":"B","state":"inactive","boot_status":")" +
+         b_boot_status + R"(","slot_status":{"bundle":{"version":"1.1.0"}}}}]})";
 }
+constexpr const char* kStatus = "rauc status --detailed --output-format=json";
 
 class RaucSlotTest : public ::testing::Test {
  protected:
@@ -216,10 +222,26 @@ TEST_F(RaucSlotTest, InstallsWithRaucAndReboots) {
   runner_.status_json = RaucStatus("A", "rootfs.1");
   auto slots = Slots();
   ASSERT_THAT(StageFirmware(*slots, "/data/update.raucb", "1.1.0"), IsOk());
-  EXPECT_THAT(runner_.lines,
-              ElementsAre("rauc status --output-format=json", "rauc install /data/update.raucb",
-                          "rauc status --output-format=json", "systemctl reboot"));
+  EXPECT_THAT(runner_.lines, ElementsAre(kStatus, "rauc install /data/update.raucb",
+                                         "rauc status --output-format=json", "systemctl reboot"));
   EXPECT_EQ(slots->State()->pending, "B");
+}
+
+// The health check outside edsd (or the boot counter) gave up on the new slot: RAUC reports it
+// bad, it is no longer pending and the booted slot stays committed.
+TEST_F(RaucSlotTest, ASlotMarkedBadIsNoLongerPending) {
+  runner_.status_json = RaucStatus("A", "rootfs.1");
+  auto slots = Slots();
+  ASSERT_THAT(StageFirmware(*slots, "/data/update.raucb", "1.1.0"), IsOk());
+  runner_.status_json = RaucStatus("A", "rootfs.0", "bad");
+  auto state = slots->State();
+  ASSERT_THAT(state, IsOk());
+  EXPECT_EQ(state->pending, "");
+  EXPECT_EQ(state->committed, "A");
+  EXPECT_EQ(state->installed_version, "1.0.0");
+  auto confirmed = ConfirmBoot(*slots, health_);
+  ASSERT_THAT(confirmed, IsOk());
+  EXPECT_EQ(confirmed->outcome, BootOutcome::kNothingPending);
 }
 
 TEST_F(RaucSlotTest, MarksTheNewSlotGoodAfterAHealthyBoot) {
@@ -232,8 +254,7 @@ TEST_F(RaucSlotTest, MarksTheNewSlotGoodAfterAHealthyBoot) {
   ASSERT_THAT(confirmed, IsOk());
   EXPECT_EQ(confirmed->outcome, BootOutcome::kCommitted);
   EXPECT_THAT(runner_.lines,
-              ElementsAre("rauc status --output-format=json", "health --self-test",
-                          "rauc status mark-good booted", "rauc status --output-format=json"));
+              ElementsAre(kStatus, "health --self-test", "rauc status mark-good booted", kStatus));
 }
 
 TEST_F(RaucSlotTest, MarksTheNewSlotBadAndRebootsAfterAFailedHealthCheck) {
@@ -246,9 +267,9 @@ TEST_F(RaucSlotTest, MarksTheNewSlotBadAndRebootsAfterAFailedHealthCheck) {
   auto confirmed = ConfirmBoot(*slots, health_);
   ASSERT_THAT(confirmed, IsOk());
   EXPECT_EQ(confirmed->outcome, BootOutcome::kRolledBack);
-  EXPECT_THAT(runner_.lines, ElementsAre("rauc status --output-format=json", "health --self-test",
-                                         "rauc status mark-bad booted", "systemctl reboot",
-                                         "rauc status --output-format=json"));
+  EXPECT_THAT(runner_.lines,
+              ElementsAre(kStatus, "health --self-test", "rauc status mark-bad booted",
+                          "systemctl reboot", kStatus));
 }
 
 TEST_F(RaucSlotTest, RefusesALowerVersionWithoutRunningRaucInstall) {
@@ -256,7 +277,7 @@ TEST_F(RaucSlotTest, RefusesALowerVersionWithoutRunningRaucInstall) {
   auto slots = Slots();
   EXPECT_THAT(StageFirmware(*slots, "/data/old.raucb", "0.9.0"),
               StatusIs(StatusCode::kFailedPrecondition));
-  EXPECT_THAT(runner_.lines, ElementsAre("rauc status --output-format=json"));
+  EXPECT_THAT(runner_.lines, ElementsAre(kStatus));
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // The RAUC back-end. RAUC writes the inactive slot, switches the boot loader's primary slot and
 // keeps boot counters; it has no notion of "awaiting a health check", so the installer keeps the
-// pending slot's boot name in a marker file of its own.
+// pending slot's boot name in a marker file of its own. A pending slot that the boot loader no
+// longer boots (RAUC's boot_status "bad": marked bad by a failed health check, or its tries used
+// up) is not pending any more. `rauc status --detailed` is what names the installed versions.
 #include <nlohmann/json.hpp>
 
 #include "common/status_macros.h"
@@ -19,7 +21,7 @@ class RaucSlotInstaller final : public SlotInstaller {
       : runner_(runner), options_(std::move(options)) {}
 
   Result<SlotState> State() override {
-    EDS_ASSIGN_OR_RETURN(std::string out, Rauc({"status", "--output-format=json"}));
+    EDS_ASSIGN_OR_RETURN(std::string out, Rauc({"status", "--detailed", "--output-format=json"}));
     EDS_ASSIGN_OR_RETURN(json doc, internal::ParseJson(out, "rauc status"));
     SlotState state;
     if (!doc.is_object() || !doc.contains("slots") || !doc["slots"].is_array()) {
@@ -28,18 +30,26 @@ class RaucSlotInstaller final : public SlotInstaller {
     state.booted = doc.value("booted", "");
     state.committed = state.booted;
     state.boot_attempts_left = -1;
+    auto marker = ReadFile(MarkerPath());
+    if (marker.ok()) state.pending = *marker;
+    bool pending_bad = false;
     for (const auto& entry : doc["slots"]) {
       if (!entry.is_object()) continue;
       for (const auto& [name, slot] : entry.items()) {
-        if (!slot.is_object() || slot.value("bootname", "") != state.booted) continue;
+        if (!slot.is_object()) continue;
+        const std::string bootname = slot.value("bootname", "");
+        if (!state.pending.empty() && bootname == state.pending && slot.contains("boot_status") &&
+            slot["boot_status"] == "bad") {
+          pending_bad = true;
+        }
+        if (bootname != state.booted) continue;
         if (slot.contains("slot_status") && slot["slot_status"].is_object() &&
             slot["slot_status"].contains("bundle") && slot["slot_status"]["bundle"].is_object()) {
           state.installed_version = slot["slot_status"]["bundle"].value("version", "");
         }
       }
     }
-    auto marker = ReadFile(MarkerPath());
-    if (marker.ok()) state.pending = *marker;
+    if (pending_bad) state.pending.clear();
     if (!state.pending.empty() && state.pending == state.booted) state.committed.clear();
     return state;
   }
