@@ -116,6 +116,7 @@ void ForEachField(C& c, Fn&& fn) {
   fn(Spec{.key = "admin.threads", .min = 1, .max = 64}, c.admin.threads);
   fn(Spec{.key = "admin.request_timeout_ms", .min = 100, .max = 600000},
      c.admin.request_timeout_ms);
+  fn(Spec{.key = "admin.max_request_mb", .min = 1, .max = 1024}, c.admin.max_request_mb);
   fn(Spec{.key = "control.socket",
           .is_path = true,
           .may_be_empty = false,
@@ -176,6 +177,7 @@ void ForEachField(C& c, Fn&& fn) {
   fn(Spec{.key = "update.download_dir", .is_path = true, .may_be_empty = false},
      c.update.download_dir);
   fn(Spec{.key = "update.health_check", .may_be_empty = false}, c.update.health_check);
+  fn(Spec{.key = "update.reboot_command", .may_be_empty = false}, c.update.reboot_command);
   fn(Spec{.key = "log.level", .applies_at_runtime = true}, c.log.level);
   fn(Spec{.key = "daemon.shutdown_timeout_ms", .min = 100, .max = 60000},
      c.daemon.shutdown_timeout_ms);

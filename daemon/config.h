@@ -52,6 +52,10 @@ struct AdminConfig {
   int threads = 4;
   // Time allowed for one admin request, in milliseconds, 100..600000. Default 10000.
   int request_timeout_ms = 10000;
+  // Largest admin request body, in MiB, 1..1024. An offline update bundle is uploaded as base64
+  // in JSON, a third larger than the bundle: an appliance image needs several hundred MiB, and
+  // edsd holds the request in memory while it verifies it. Default 64.
+  int max_request_mb = 64;
 
   friend bool operator==(const AdminConfig&, const AdminConfig&) = default;
 };
@@ -196,6 +200,11 @@ struct UpdateConfig {
   // The command whose success commits a new firmware after its first boot (argv split on spaces).
   // Default "/usr/bin/edsctl self-test".
   std::string health_check = "/usr/bin/edsctl self-test";
+  // The command that reboots the box after a firmware install or a failed health check (argv
+  // split on spaces). edsd runs unprivileged: the appliance's is "/usr/bin/touch
+  // /run/eds/reboot-requested", a request eds-reboot.path hands to root. Default
+  // "systemctl reboot".
+  std::string reboot_command = "systemctl reboot";
 
   friend bool operator==(const UpdateConfig&, const UpdateConfig&) = default;
 };

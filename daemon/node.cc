@@ -166,6 +166,7 @@ Status StartUpdates(Node::Impl& impl) {
   } else {
     update::RaucSlotOptions o;
     o.state_dir = c.update.download_dir;
+    o.reboot_command = SplitOnSpaces(c.update.reboot_command);
     impl.slots = update::MakeRaucSlotInstaller(impl.runner, std::move(o));
   }
   impl.health = std::make_unique<update::HealthCheck>(
@@ -411,9 +412,9 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
   admin_options.key_path = c.admin.tls_key;
   admin_options.num_threads = c.admin.threads;
   admin_options.request_timeout_ms = c.admin.request_timeout_ms;
-  // An update bundle may be uploaded (base64 in JSON): packs and modest images fit; bigger
-  // firmware goes through edsctl update apply or the online repository.
-  admin_options.max_request_bytes = 64 << 20;
+  // An update bundle may be uploaded (base64 in JSON): packs fit the default; an appliance image
+  // needs admin.max_request_mb raised (the appliance's edsd.toml does).
+  admin_options.max_request_bytes = static_cast<size_t>(c.admin.max_request_mb) << 20;
   // The page's scripts call the API request after request: one TLS handshake per browser
   // connection, not per call.
   admin_options.keep_alive = true;

@@ -78,7 +78,7 @@ TEST(ConfigTest, ExampleFileCommentsEveryKey) {
 
 TEST(ConfigTest, AllConfigKeysAreUniqueAndDotted) {
   std::vector<std::string> keys = AllConfigKeys();
-  EXPECT_EQ(keys.size(), 67u);
+  EXPECT_EQ(keys.size(), 69u);
   for (const std::string& key : keys) EXPECT_EQ(std::count(key.begin(), key.end(), '.'), 1) << key;
   std::sort(keys.begin(), keys.end());
   EXPECT_EQ(std::adjacent_find(keys.begin(), keys.end()), keys.end());
@@ -234,6 +234,25 @@ TEST(ConfigTest, RejectsBadStringValues) {
                 "\" is longer than 107 bytes, the limit for a UNIX socket path");
 }
 
+TEST(ConfigTest, AdminRequestLimitIsReadAndBounded) {
+  EXPECT_EQ(Config{}.admin.max_request_mb, 64);
+  Result<Config> config = ParseConfig("[admin]\nmax_request_mb = 512\n", "edsd.toml");
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->admin.max_request_mb, 512);
+  EXPECT_EQ(ErrorOf("[admin]\nmax_request_mb = 0\n"),
+            "edsd.toml:2: admin.max_request_mb: 0 is out of range 1..1024");
+}
+
+TEST(ConfigTest, RebootCommandIsReadAndMayNotBeEmpty) {
+  EXPECT_EQ(Config{}.update.reboot_command, "systemctl reboot");
+  Result<Config> config = ParseConfig(
+      "[update]\nreboot_command = \"/usr/bin/touch /run/eds/reboot-requested\"\n", "edsd.toml");
+  ASSERT_THAT(config, IsOk());
+  EXPECT_EQ(config->update.reboot_command, "/usr/bin/touch /run/eds/reboot-requested");
+  EXPECT_EQ(ErrorOf("[update]\nreboot_command = \"\"\n"),
+            "edsd.toml:2: update.reboot_command: must not be empty");
+}
+
 TEST(ConfigTest, SyncSettingsAreCheckedBeforeStart) {
   EXPECT_EQ(ErrorOf("[sync]\nenabled = true\n"),
             "edsd.toml:2: sync.upstream_url: must be set when sync.enabled is true\n"
@@ -358,6 +377,7 @@ tls_key = "/k"
 generate_dev_certificate = true
 threads = 2
 request_timeout_ms = 101
+max_request_mb = 65
 [control]
 socket = "/s"
 group = "g"
@@ -415,6 +435,7 @@ slots = "directory"
 slots_dir = "/slots"
 download_dir = "/dl"
 health_check = "/bin/true"
+reboot_command = "/usr/bin/touch /run/eds/reboot-requested"
 [log]
 level = "error"
 [daemon]
