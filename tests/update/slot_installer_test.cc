@@ -244,6 +244,17 @@ TEST_F(RaucSlotTest, ASlotMarkedBadIsNoLongerPending) {
   EXPECT_EQ(confirmed->outcome, BootOutcome::kNothingPending);
 }
 
+// The rauc client logs on stderr, which the runner mixes with the JSON on stdout.
+TEST_F(RaucSlotTest, ReadsTheStatusAmongTheClientsMessages) {
+  runner_.status_json =
+      "rauc-Message: 01:09:37.989: Using central status file /var/lib/rauc/central.raucs\n" +
+      RaucStatus("A", "rootfs.0") + "\n";
+  auto state = Slots()->State();
+  ASSERT_THAT(state, IsOk());
+  EXPECT_EQ(state->booted, "A");
+  EXPECT_EQ(state->installed_version, "1.0.0");
+}
+
 TEST_F(RaucSlotTest, MarksTheNewSlotGoodAfterAHealthyBoot) {
   runner_.status_json = RaucStatus("A", "rootfs.1");
   auto slots = Slots();

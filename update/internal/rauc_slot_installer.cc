@@ -15,6 +15,19 @@ namespace {
 
 using nlohmann::json;
 
+// `rauc status --output-format=json` prints the document last, on stdout; the runner gives stdout
+// and stderr together, where the client first logs lines such as "rauc-Message: ... Using central
+// status file ...". The document starts at the first line that starts with '{'.
+Result<json> ParseStatus(std::string_view output) {
+  size_t start = 0;
+  while (start < output.size() && output[start] != '{') {
+    const size_t end = output.find('\n', start);
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return internal::ParseJson(start < output.size() ? output.substr(start) : output, "rauc status");
+}
+
 class RaucSlotInstaller final : public SlotInstaller {
  public:
   RaucSlotInstaller(CommandRunner& runner, RaucSlotOptions options)
@@ -22,7 +35,7 @@ class RaucSlotInstaller final : public SlotInstaller {
 
   Result<SlotState> State() override {
     EDS_ASSIGN_OR_RETURN(std::string out, Rauc({"status", "--detailed", "--output-format=json"}));
-    EDS_ASSIGN_OR_RETURN(json doc, internal::ParseJson(out, "rauc status"));
+    EDS_ASSIGN_OR_RETURN(json doc, ParseStatus(out));
     SlotState state;
     if (!doc.is_object() || !doc.contains("slots") || !doc["slots"].is_array()) {
       return InternalError("rauc status output has no slots");
@@ -58,7 +71,7 @@ class RaucSlotInstaller final : public SlotInstaller {
     EDS_ASSIGN_OR_RETURN(std::string out, Rauc({"install", image.string()}));
     // After `rauc install` the boot loader's primary is the freshly written slot.
     EDS_ASSIGN_OR_RETURN(std::string primary, Rauc({"status", "--output-format=json"}));
-    EDS_ASSIGN_OR_RETURN(json doc, internal::ParseJson(primary, "rauc status"));
+    EDS_ASSIGN_OR_RETURN(json doc, ParseStatus(primary));
     const std::string boot_primary = doc.is_object() ? doc.value("boot_primary", "") : "";
     std::string bootname;
     if (doc.is_object() && doc.contains("slots") && doc["slots"].is_array()) {
