@@ -3,24 +3,40 @@
 # Docker, KVM or loop mounts. Run as root (debootstrap and chroot need it); the host packages come
 # from scripts/setup.sh.
 #
-#   image/build.sh [--deb FILE] [--out DIR] [--cache DIR]
+#   image/build.sh [--deb FILE] [--out DIR] [--cache DIR] [--version V] [--rauc-key DIR]
+#                  [--tuf-root FILE] [--overlay DIR]
 #
-#   --deb    the eds-node package (default: the newest build/eds-node_*.deb)
-#   --out    where images go (default: build-image/); each image in its own folder named by the
-#            hash of the .deb and of this recipe, so an unchanged input reuses the finished image
-#   --cache  debootstrap's .debs and the prepared base system (default: /var/cache/eds-image)
+#   --deb       the eds-node package (default: the newest build/eds-node_*.deb)
+#   --out       where images go (default: build-image/); each image in its own folder named by
+#               the hash of the .deb and of this recipe, so an unchanged input reuses the image
+#   --cache     debootstrap's .debs and the prepared base system (default: /var/cache/eds-image)
+#   --version   the image's version (default: the package's), in /usr/lib/os-release as
+#               IMAGE_VERSION and in the RAUC bundle's manifest; updates only go up
+#   --rauc-key  folder with the RAUC signing certificate (cert.pem, whose certificate is the
+#               image's keyring) and its key (key.pem); made there, self-signed, when missing
+#               (a development key: production bundles are signed with the operator's key)
+#               (default: OUT/rauc-dev-key)
+#   --tuf-root  the TUF root.json edsd trusts for updates (update.trusted_root), baked into the
+#               image; without it the image has none and refuses every update bundle
+#   --overlay   a folder copied over the root file system last (site files, or a test's changes)
 #
 # Environment: EDS_TCP_PORTS (default "8443, 9443, 2575"), the TCP ports the firewall opens;
 # EDS_DEBIAN_MIRROR (default http://deb.debian.org/debian).
 #
 # Disk layout (GPT): ESP (systemd-boot, kernels, initrds) | root A (squashfs) | verity A |
-# root B | verity B | var (ext4, the only writable partition). Prints the image's path last.
+# root B | verity B | var (ext4, the only writable partition). Next to disk.img the image folder
+# holds update.raucb, the same root as a signed RAUC bundle that installs it into the other slot
+# of a running box (image/README.md). Prints the image's path last.
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 recipe="$repo/image"
 deb=""
 out="$repo/build-image"
+version=""
+rauc_key=""
+tuf_root=""
+overlay=""
 cache="/var/cache/eds-image"
 tcp_ports="${EDS_TCP_PORTS:-8443, 9443, 2575}"
 mirror="${EDS_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
@@ -31,7 +47,12 @@ while [ $# -gt 0 ]; do
     --deb) deb="$2"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --cache) cache="$2"; shift 2 ;;
-    *) echo "usage: $0 [--deb FILE] [--out DIR] [--cache DIR]" >&2; exit 2 ;;
+    --version) version="$2"; shift 2 ;;
+    --rauc-key) rauc_key="$2"; shift 2 ;;
+    --tuf-root) tuf_root="$2"; shift 2 ;;
+    --overlay) overlay="$2"; shift 2 ;;
+    *) echo "usage: $0 [--deb FILE] [--out DIR] [--cache DIR] [--version V] [--rauc-key DIR]" \
+         "[--tuf-root FILE] [--overlay DIR]" >&2; exit 2 ;;
   esac
 done
 
@@ -39,7 +60,7 @@ log() { echo "image: $*" >&2; }
 die() { echo "image: error: $*" >&2; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "run as root (debootstrap and chroot need it)"
-for tool in debootstrap mksquashfs veritysetup mkfs.ext4 mkfs.vfat mcopy mmd sfdisk zstd; do
+for tool in debootstrap mksquashfs veritysetup mkfs.ext4 mkfs.vfat mcopy mmd sfdisk zstd rauc openssl; do
   command -v "$tool" >/dev/null || die "$tool is missing: run scripts/setup.sh"
 done
 if [ -z "$deb" ]; then
@@ -48,6 +69,29 @@ if [ -z "$deb" ]; then
 fi
 [ -f "$deb" ] || die "$deb does not exist"
 deb="$(cd "$(dirname "$deb")" && pwd)/$(basename "$deb")"
+[ -n "$version" ] || version="$(dpkg-deb -f "$deb" Version)"
+[[ "$version" =~ ^[0-9]+(\.[0-9]+)*$ ]] || die "--version $version: digits and dots only (1.2.3)"
+[ -z "$tuf_root" ] || [ -f "$tuf_root" ] || die "--tuf-root $tuf_root does not exist"
+[ -z "$overlay" ] || [ -d "$overlay" ] || die "--overlay $overlay is not a folder"
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+
+# The RAUC signing key. A missing one is made here: a self-signed development certificate, which
+# is also the keyring of the image, so that this build's bundles install on this build's boxes.
+[ -n "$rauc_key" ] || rauc_key="$out/rauc-dev-key"
+if [ ! -f "$rauc_key/cert.pem" ] || [ ! -f "$rauc_key/key.pem" ]; then
+  log "no RAUC signing key in $rauc_key: making a self-signed development key"
+  mkdir -p "$rauc_key"
+  chmod 0700 "$rauc_key"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+    -subj "/O=eds-node/CN=eds-node development update signing" \
+    -keyout "$rauc_key/key.pem" -out "$rauc_key/cert.pem" >/dev/null 2>&1 ||
+    die "openssl could not make the RAUC development key"
+fi
+
+# Boot counting: a freshly installed slot boots this many times without passing its health check
+# before systemd-boot goes back to the other slot (image/README.md, "Updates").
+boot_tries=3
 
 # Sizes of the disk's partitions in MiB. Slots are fixed so that a later image fits the slot it
 # is installed into; the file is sparse, so unused space costs nothing on the build machine.
@@ -59,7 +103,11 @@ var_mib=2048
 # --- Finished image already there? ----------------------------------------------------------
 recipe_hash="$( (cd "$repo" && find image/build.sh image/rootfs image/initramfs -type f -print0 |
   sort -z | xargs -0 sha256sum; echo "ports=$tcp_ports mirror=$mirror suite=$suite";
-  echo "sizes=$esp_mib $slot_mib $verity_mib $var_mib") | sha256sum | cut -c1-16)"
+  echo "sizes=$esp_mib $slot_mib $verity_mib $var_mib version=$version tries=$boot_tries"
+  sha256sum "$rauc_key/cert.pem" | cut -d' ' -f1
+  if [ -n "$tuf_root" ]; then sha256sum "$tuf_root" | cut -d' ' -f1; fi
+  if [ -n "$overlay" ]; then (cd "$overlay" && find . -type f -print0 | sort -z | xargs -0 -r sha256sum); fi
+  ) | sha256sum | cut -c1-16)"
 # The package's content (file names, modes and bytes, control files), not its file dates: a
 # package rebuilt from the same tree keys the same image.
 deb_hash="$( (dpkg-deb -I "$deb" control md5sums conffiles postinst prerm;
@@ -73,7 +121,7 @@ if [ -f "$image_dir/complete" ]; then
 fi
 
 start_s=$(date +%s)
-mkdir -p "$out" "$cache/debs"
+mkdir -p "$cache/debs"
 work="$(mktemp -d "$out/work.XXXXXX")"
 rootfs="$work/rootfs"
 mounted=()
@@ -108,6 +156,8 @@ deb_depends="$(dpkg-deb -f "$deb" Depends | tr ',' '\n' | sed -e 's/|.*//' -e 's
 base_packages="linux-image-amd64,systemd,systemd-sysv,udev,dbus,kmod,initramfs-tools,zstd"
 base_packages+=",cryptsetup-bin,systemd-boot-efi,systemd-timesyncd,systemd-resolved"
 base_packages+=",nftables,openssl,ca-certificates,iproute2,procps,less"
+# A/B updates: RAUC and its D-Bus service, systemd-boot's boot counting (systemd-bless-boot).
+base_packages+=",rauc,rauc-service,systemd-boot"
 base_packages+=",$deb_depends"
 base_key="$(echo "$suite $mirror $base_packages" | sha256sum | cut -c1-16)"
 base_tar="$cache/base-$suite-$base_key.tar.zst"
@@ -147,6 +197,18 @@ rm "$rootfs/tmp/eds-node.deb"
 cp -a "$recipe/rootfs/." "$rootfs/"
 sed "s/^define eds_tcp_ports = .*/define eds_tcp_ports = { $tcp_ports }/" \
   "$rootfs/usr/share/eds/nftables/eds.nft" >"$rootfs/etc/nftables.conf"
+# Updates: RAUC's keyring is the signing certificate; the TUF root edsd trusts; what the image is.
+install -m 0644 "$rauc_key/cert.pem" "$rootfs/etc/rauc/keyring.pem"
+if [ -n "$tuf_root" ]; then
+  install -D -m 0644 "$tuf_root" "$rootfs/usr/share/eds/tuf/root.json"
+fi
+printf 'IMAGE_ID=eds-node\nIMAGE_VERSION=%s\n' "$version" >>"$rootfs/usr/lib/os-release"
+# The ESP is mounted on /efi (RAUC's boot loader back-end and systemd-bless-boot write entries
+# there). Only the image build and RAUC write it: systemd-boot's kernel and initramfs hooks, which
+# would install kernels into it themselves, are removed.
+mkdir -p "$rootfs/efi"
+rm -f "$rootfs/etc/kernel/postinst.d/zz-systemd-boot" "$rootfs/etc/kernel/postrm.d/zz-systemd-boot" \
+  "$rootfs/etc/initramfs/post-update.d/systemd-boot"
 install -m 0755 "$recipe/initramfs/hook-eds-verity" "$rootfs/etc/initramfs-tools/hooks/eds-verity"
 install -m 0755 "$recipe/initramfs/local-top-eds-verity" "$rootfs/etc/initramfs-tools/scripts/local-top/eds-verity"
 install -m 0755 "$recipe/initramfs/local-bottom-eds-var" "$rootfs/etc/initramfs-tools/scripts/local-bottom/eds-var"
@@ -156,7 +218,10 @@ printf '127.0.0.1\tlocalhost\n127.0.1.1\teds-node\n::1\tlocalhost ip6-localhost 
 ln -sf /run/systemd/resolve/stub-resolv.conf "$rootfs/etc/resolv.conf"
 
 in_root systemctl enable systemd-networkd.service systemd-resolved.service \
-  systemd-timesyncd.service nftables.service eds-boot-report.service >/dev/null 2>&1
+  systemd-timesyncd.service nftables.service eds-boot-report.service eds-health.service \
+  eds-reboot.path >/dev/null 2>&1
+# systemd-boot is updated with the image, never by bootctl on the box.
+in_root systemctl mask systemd-boot-update.service >/dev/null 2>&1
 # Nothing on this box updates itself in place: apt's timers would only fail on the read-only root.
 in_root systemctl mask apt-daily.timer apt-daily-upgrade.timer >/dev/null 2>&1
 
@@ -175,6 +240,10 @@ rm -f "$rootfs/var/lib/dbus/machine-id"
 
 in_root update-initramfs -u -k all >"$work/initramfs.log" 2>&1 || { cat "$work/initramfs.log" >&2; die "update-initramfs failed"; }
 umount_chroot
+if [ -n "$overlay" ]; then
+  log "overlay $overlay"
+  cp -a "$overlay/." "$rootfs/"
+fi
 
 # /var leaves the root for its own partition; /var stays as the empty mount point.
 mkdir -p "$work/var"
@@ -182,6 +251,11 @@ cp -a "$rootfs/var/." "$work/var/"
 find "$rootfs/var" -mindepth 1 -delete
 mkdir -p "$work/var/log/journal"
 rm -rf "$work/var/cache/apt/"*.bin "$work/var/lib/apt/lists/"*
+# RAUC's record of what slot A holds (what it writes itself after installing a bundle), so the
+# first update can be compared with the factory image's version.
+mkdir -p "$work/var/lib/rauc"
+printf '[slot.rootfs.0]\nbundle.compatible=eds-node-x86_64\nbundle.version=%s\nstatus=ok\n' \
+  "$version" >"$work/var/lib/rauc/central.raucs"
 find "$rootfs/tmp" -mindepth 1 -delete
 
 kernel="$(ls "$rootfs"/boot/vmlinuz-* | sort -V | tail -n 1)"
@@ -200,6 +274,27 @@ root_bytes=$(stat -c %s "$work/root.squashfs")
 veritysetup format "$work/root.squashfs" "$work/root.verity" >"$work/verity.txt"
 roothash="$(awk -F: '/^Root hash:/ { gsub(/[ \t]/, "", $2); print $2 }' "$work/verity.txt")"
 [ -n "$roothash" ] || die "veritysetup gave no root hash"
+cmdline_common="root=/dev/mapper/eds-root rootfstype=squashfs ro console=ttyS0,115200 panic=10"
+
+# --- Update bundle: the same root as a signed RAUC bundle (verity format) ---------------------
+# Images rootfs and verity go to the other slot's partitions; the kernel, initramfs, root hash and
+# command line go to the ESP through the post-install handler (image/rootfs/usr/lib/eds/).
+log "RAUC bundle"
+mkdir -p "$work/bundle"
+ln "$work/root.squashfs" "$work/bundle/root.img"
+cp "$work/root.verity" "$work/bundle/verity.img"
+cp "$work/vmlinuz" "$work/initrd.img" "$work/bundle/"
+echo "$roothash" >"$work/bundle/roothash"
+echo "$cmdline_common" >"$work/bundle/cmdline"
+printf '%s\n' "[update]" "compatible=eds-node-x86_64" "version=$version" \
+  "description=eds-node appliance image $version" "" "[bundle]" "format=verity" "" \
+  "[image.rootfs]" "filename=root.img" "" "[image.verity]" "filename=verity.img" \
+  >"$work/bundle/manifest.raucm"
+rauc bundle --cert="$rauc_key/cert.pem" --key="$rauc_key/key.pem" "$work/bundle" \
+  "$work/update.raucb" >"$work/rauc.log" 2>&1 || { cat "$work/rauc.log" >&2; die "rauc bundle failed"; }
+rauc info --keyring="$rauc_key/cert.pem" "$work/update.raucb" >"$work/rauc-info.txt" 2>&1 ||
+  { cat "$work/rauc-info.txt" >&2; die "the RAUC bundle does not verify"; }
+rm -rf "$work/bundle"
 
 # --- /var partition ---------------------------------------------------------------------------
 log "var partition"
@@ -208,9 +303,11 @@ mkfs.ext4 -q -L eds-var -d "$work/var" "$work/var.ext4" "${var_mib}M" >"$work/mk
 
 # --- ESP: systemd-boot with one entry per installed slot (made with mtools, never mounted) ----
 log "EFI system partition"
-cmdline_common="root=/dev/mapper/eds-root rootfstype=squashfs ro console=ttyS0,115200 panic=10"
+# Entries are eds-<generation>-<slot>[+<tries left>[-<tries done>]].conf. systemd-boot boots the
+# highest generation whose tries are not used up (entries with +0 sort last), so a new slot is
+# tried first and the previous one is the fallback. rauc.slot tells RAUC which slot is booted.
 cat >"$work/loader.conf" <<EOF
-default eds-a.conf
+default eds-*
 timeout 0
 console-mode keep
 editor no
@@ -219,14 +316,17 @@ cat >"$work/eds-a.conf" <<EOF
 title   eds-node (slot A)
 linux   /eds/a/vmlinuz
 initrd  /eds/a/initrd.img
-options $cmdline_common eds.slot=a eds.verity.data=eds-root-a eds.verity.hash=eds-verity-a eds.verity.roothash=$roothash
+options $cmdline_common eds.slot=a rauc.slot=a eds.verity.data=eds-root-a eds.verity.hash=eds-verity-a eds.verity.roothash=$roothash
 EOF
+echo "$roothash" >"$work/roothash"
+echo "$cmdline_common" >"$work/cmdline"
 mkfs.vfat -F 32 -n EDS-ESP -C "$work/esp.img" $((esp_mib * 1024)) >/dev/null
 export MTOOLS_SKIP_CHECK=1
 mmd -i "$work/esp.img" ::/EFI ::/EFI/BOOT ::/loader ::/loader/entries ::/eds ::/eds/a
 mcopy -i "$work/esp.img" "$work/BOOTX64.EFI" ::/EFI/BOOT/BOOTX64.EFI
 mcopy -i "$work/esp.img" "$work/loader.conf" ::/loader/loader.conf
-mcopy -i "$work/esp.img" "$work/eds-a.conf" ::/loader/entries/eds-a.conf
+mcopy -i "$work/esp.img" "$work/eds-a.conf" ::/loader/entries/eds-1-a.conf
+mcopy -i "$work/esp.img" "$work/roothash" "$work/cmdline" ::/eds/a/
 mcopy -i "$work/esp.img" "$work/vmlinuz" ::/eds/a/vmlinuz
 mcopy -i "$work/esp.img" "$work/initrd.img" ::/eds/a/initrd.img
 
@@ -265,12 +365,15 @@ cp "$work/verity.txt" "$image_dir.tmp/root-a.verity.txt"
 cp "$work/root.squashfs" "$image_dir.tmp/root.squashfs"
 cp "$work/root.verity" "$image_dir.tmp/root.verity"
 cp "$work/vmlinuz" "$work/initrd.img" "$image_dir.tmp/"
+mv "$work/update.raucb" "$image_dir.tmp/update.raucb"
 end_s=$(date +%s)
 {
   echo "deb=$(basename "$deb") sha256=$(sha256sum "$deb" | cut -d' ' -f1)"
+  echo "version=$version"
   echo "kernel=${kernel##*/vmlinuz-}"
   echo "roothash_a=$roothash"
   echo "root_squashfs_bytes=$root_bytes"
+  echo "bundle_bytes=$(stat -c %s "$image_dir.tmp/update.raucb")"
   echo "disk_apparent_bytes=$(stat -c %s "$image_dir.tmp/disk.img")"
   echo "disk_allocated_bytes=$(($(stat -c %b "$image_dir.tmp/disk.img") * $(stat -c %B "$image_dir.tmp/disk.img")))"
   echo "build_seconds=$((end_s - start_s))"

@@ -130,7 +130,7 @@ done
 grep -a 'eds-boot-report:' "$run/serial.log" >&2 || fail "no boot report on the console"
 grep -aq 'Setup token' "$run/serial.log" || fail "no setup token on the console"
 log "setup token printed on the console"
-grep -aq 'eds-boot-report: slot a: edsd READY=1' "$run/serial.log" || fail "edsd did not report READY=1"
+grep -Eaq 'eds-boot-report: slot a( \(image [^)]*\))?: edsd READY=1' "$run/serial.log" || fail "edsd did not report READY=1"
 
 # A power cut, then a second boot: the sealed master key must open again (systemd-creds binds
 # its host key to the machine id, which must therefore survive reboots) and the store reopen.
