@@ -244,6 +244,30 @@ TEST_F(RaucSlotTest, ASlotMarkedBadIsNoLongerPending) {
   EXPECT_EQ(confirmed->outcome, BootOutcome::kNothingPending);
 }
 
+// What RAUC 1.8 prints: child slots (the hash trees) and unknown values are null, which must not
+// throw (an exception there ended edsd in its boot confirmation).
+TEST_F(RaucSlotTest, ReadsRaucsNullsForChildSlots) {
+  runner_.status_json = R"({"compatible":"eds-node-x86_64","variant":null,"booted":"b",
+      "boot_primary":"rootfs.1","slots":[
+      {"verity.0":{"class":"verity","device":"/dev/disk/by-partlabel/eds-verity-a","type":"raw",
+       "bootname":null,"state":"inactive","parent":"rootfs.0","mountpoint":null,
+       "boot_status":null}},
+      {"rootfs.0":{"class":"rootfs","device":"/dev/disk/by-partlabel/eds-root-a","type":"raw",
+       "bootname":"a","state":"inactive","parent":null,"mountpoint":null,"boot_status":"bad",
+       "slot_status":{"bundle":{"compatible":"eds-node-x86_64","version":null}}}},
+      {"rootfs.1":{"class":"rootfs","device":"/dev/disk/by-partlabel/eds-root-b","type":"raw",
+       "bootname":"b","state":"booted","parent":null,"mountpoint":null,"boot_status":"good",
+       "slot_status":{"bundle":{"compatible":"eds-node-x86_64","version":"1.1.0"}}}}]})";
+  auto slots = Slots();
+  auto state = slots->State();
+  ASSERT_THAT(state, IsOk());
+  EXPECT_EQ(state->booted, "b");
+  EXPECT_EQ(state->installed_version, "1.1.0");
+  auto confirmed = ConfirmBoot(*slots, health_);
+  ASSERT_THAT(confirmed, IsOk());
+  EXPECT_EQ(confirmed->outcome, BootOutcome::kNothingPending);
+}
+
 // The rauc client logs on stderr, which the runner mixes with the JSON on stdout.
 TEST_F(RaucSlotTest, ReadsTheStatusAmongTheClientsMessages) {
   runner_.status_json =

@@ -15,6 +15,14 @@ namespace {
 
 using nlohmann::json;
 
+// A string member of `obj`, or "" when it is missing, null or not a string: rauc status gives
+// null for what a slot does not have (a child slot's bootname, a slot's mount point, ...).
+std::string StringOf(const json& obj, const char* key) {
+  if (!obj.is_object()) return "";
+  const auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
 // `rauc status --output-format=json` prints the document last, on stdout; the runner gives stdout
 // and stderr together, where the client first logs lines such as "rauc-Message: ... Using central
 // status file ...". The document starts at the first line that starts with '{'.
@@ -40,7 +48,7 @@ class RaucSlotInstaller final : public SlotInstaller {
     if (!doc.is_object() || !doc.contains("slots") || !doc["slots"].is_array()) {
       return InternalError("rauc status output has no slots");
     }
-    state.booted = doc.value("booted", "");
+    state.booted = StringOf(doc, "booted");
     state.committed = state.booted;
     state.boot_attempts_left = -1;
     auto marker = ReadFile(MarkerPath());
@@ -50,15 +58,15 @@ class RaucSlotInstaller final : public SlotInstaller {
       if (!entry.is_object()) continue;
       for (const auto& [name, slot] : entry.items()) {
         if (!slot.is_object()) continue;
-        const std::string bootname = slot.value("bootname", "");
-        if (!state.pending.empty() && bootname == state.pending && slot.contains("boot_status") &&
-            slot["boot_status"] == "bad") {
+        const std::string bootname = StringOf(slot, "bootname");
+        if (!state.pending.empty() && bootname == state.pending &&
+            StringOf(slot, "boot_status") == "bad") {
           pending_bad = true;
         }
         if (bootname != state.booted) continue;
         if (slot.contains("slot_status") && slot["slot_status"].is_object() &&
             slot["slot_status"].contains("bundle") && slot["slot_status"]["bundle"].is_object()) {
-          state.installed_version = slot["slot_status"]["bundle"].value("version", "");
+          state.installed_version = StringOf(slot["slot_status"]["bundle"], "version");
         }
       }
     }
@@ -72,12 +80,12 @@ class RaucSlotInstaller final : public SlotInstaller {
     // After `rauc install` the boot loader's primary is the freshly written slot.
     EDS_ASSIGN_OR_RETURN(std::string primary, Rauc({"status", "--output-format=json"}));
     EDS_ASSIGN_OR_RETURN(json doc, ParseStatus(primary));
-    const std::string boot_primary = doc.is_object() ? doc.value("boot_primary", "") : "";
+    const std::string boot_primary = StringOf(doc, "boot_primary");
     std::string bootname;
     if (doc.is_object() && doc.contains("slots") && doc["slots"].is_array()) {
       for (const auto& entry : doc["slots"]) {
         if (entry.is_object() && entry.contains(boot_primary) && entry[boot_primary].is_object()) {
-          bootname = entry[boot_primary].value("bootname", "");
+          bootname = StringOf(entry[boot_primary], "bootname");
         }
       }
     }
