@@ -278,7 +278,7 @@ cmdline_common="root=/dev/mapper/eds-root rootfstype=squashfs ro console=ttyS0,1
 
 # --- Update bundle: the same root as a signed RAUC bundle (verity format) ---------------------
 # Images rootfs and verity go to the other slot's partitions; the kernel, initramfs, root hash and
-# command line go to the ESP through the post-install handler (image/rootfs/usr/lib/eds/).
+# command line go to the ESP when RAUC marks the slot bootable (rauc-systemd-boot set-primary).
 log "RAUC bundle"
 mkdir -p "$work/bundle"
 ln "$work/root.squashfs" "$work/bundle/root.img"
