@@ -284,5 +284,5 @@ login
 wait_slots "booted=b committed=b pending= version=1.1.0"
 wait_console 'eds-boot-report: slot b \(image 1\.1\.0\): edsd READY=1'
 rollback_s=$(($(date +%s) - upload_start))
-log "v3 rolled back: $((boots - boots_to_commit - 1)) boots after the upload, $rollback_s s from upload to slot B again"
+log "v3 rolled back: $((boots - boots_to_commit)) boots after the upload (trial, then slot B), $rollback_s s from upload to slot B again"
 log "PASS: $boots boots in $(($(date +%s) - test_start)) s (v2 committed $commit_s s after its upload, v3 rolled back $rollback_s s after its upload)"
