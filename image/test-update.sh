@@ -153,7 +153,7 @@ start_qemu() {
 wait_console() {  # wait_console REGEX: until the console of this boot shows it
   local deadline=$((boot_start + timeout_s))
   while [ "$(date +%s)" -lt "$deadline" ]; do
-    if grep -Eaq "$1" "$serial"; then return 0; fi
+    if grep -Eaq "$1" "$serial" 2>/dev/null; then return 0; fi
     kill -0 "$qemu_pid" 2>/dev/null || { tail -n 40 "$serial" >&2; fail "qemu exited waiting for /$1/"; }
     sleep 3
   done
