@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "storage/secret_key.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -102,6 +103,71 @@ TEST_F(ApiFixture, WrongPasswordsLockTheAccountOutAndAreAudited) {
   EXPECT_EQ(Body(audit)["entries"][0]["object"], "alice");
   clock_.Advance(std::chrono::minutes(16));
   EXPECT_EQ(Call("POST", "/api/login", {{"name", "alice"}, {"password", kPassword}}).status, 200);
+}
+
+// The counts and the lockout are in the store: restarting the daemon neither lifts a lockout
+// nor forgets failures already counted.
+TEST_F(ApiFixture, ALockoutAndTheFailureCountsSurviveARestart) {
+  SetUpBox();
+  const json wrong = {{"name", "alice"}, {"password", "wrong-password-x"}};
+  const json bob_wrong = {{"name", "bob"}, {"password", "wrong-password-x"}};
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Call("POST", "/api/login", wrong).status, 401);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(Call("POST", "/api/login", bob_wrong).status, 401);
+  RestartApi();
+  EXPECT_EQ(Call("POST", "/api/login", {{"name", "alice"}, {"password", kPassword}}).status, 429);
+  // bob had four failures: the fifth, after the restart, locks him out.
+  EXPECT_EQ(Call("POST", "/api/login", bob_wrong).status, 401);
+  EXPECT_EQ(Call("POST", "/api/login", bob_wrong).status, 429);
+  clock_.Advance(std::chrono::minutes(16));
+  RestartApi();
+  EXPECT_EQ(Call("POST", "/api/login", {{"name", "alice"}, {"password", kPassword}}).status, 200);
+  // A sign-in clears the count, and the cleared count is what the next restart finds.
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(Call("POST", "/api/login", wrong).status, 401);
+  EXPECT_EQ(Call("POST", "/api/login", {{"name", "alice"}, {"password", kPassword}}).status, 200);
+  RestartApi();
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(Call("POST", "/api/login", wrong).status, 401);
+  EXPECT_EQ(Call("POST", "/api/login", {{"name", "alice"}, {"password", kPassword}}).status, 200);
+}
+
+// The dashboard's charts: a point a minute for the last day, an hourly one kept in the store for
+// months, so a restart keeps the growth seen so far.
+TEST_F(ApiFixture, TheDashboardHistoryKeepsHourlyPointsAcrossARestart) {
+  SetUpBox();
+  api_->RecordStats();
+  const int64_t first = UnixMillis(clock_.Now());
+  clock_.Advance(std::chrono::seconds(30));
+  api_->RecordStats();  // within the minute: no new point
+  clock_.Advance(std::chrono::seconds(31));
+  api_->RecordStats();
+  auto status = Body(Call("GET", "/api/status", nullptr, &admin_));
+  ASSERT_EQ(status["history"].size(), 2u) << status.dump();
+  EXPECT_EQ(status["history"][0]["t"], first);
+  EXPECT_GT(status["history"][0]["disk_bytes"].get<uint64_t>(), 0u);
+  for (int i = 0; i < 3; ++i) {  // three hours later, one point a minute
+    for (int m = 0; m < 60; ++m) {
+      clock_.Advance(std::chrono::minutes(1));
+      api_->RecordStats();
+    }
+  }
+  admin_ = SignIn("alice", kPassword);  // the first session timed out meanwhile
+  EXPECT_EQ(Body(Call("GET", "/api/status", nullptr, &admin_))["history"].size(), 182u);
+  clock_.Advance(std::chrono::minutes(10));
+  RestartApi();
+  admin_ = SignIn("alice", kPassword);
+  // The minute points went with the old process; the hourly ones (the first, then one each hour)
+  // came back, with a new minute point taken by this request.
+  status = Body(Call("GET", "/api/status", nullptr, &admin_));
+  ASSERT_EQ(status["history"].size(), 5u) << status.dump();
+  EXPECT_EQ(status["history"][0]["t"], first);
+  for (size_t i = 1; i < 4; ++i) {
+    const int64_t gap =
+        status["history"][i]["t"].get<int64_t>() - status["history"][i - 1]["t"].get<int64_t>();
+    EXPECT_GE(gap, 3'600'000) << status.dump();
+    EXPECT_LT(gap, 3'700'000) << status.dump();
+  }
+  EXPECT_EQ(status["history"][4]["t"], UnixMillis(clock_.Now()));
+  auto audit = Call("GET", "/api/audit?action=stats.sample", nullptr, &admin_);
+  EXPECT_EQ(Body(audit)["entries"].size(), 4u) << audit.body;
 }
 
 // Walks the route table: no route answers without a session (bar login and setup), none answers

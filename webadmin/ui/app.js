@@ -170,7 +170,12 @@
           el('td', {}, l.connections_active), el('td', {}, l.messages_accepted ?? '—'),
           el('td', {}, l.messages_rejected ?? '—'),
           el('td', {}, l.allowed_peers.length ? l.allowed_peers.join(', ') : T('every_peer')))]) :
-        el('p', {}, T('mllp_off'))),
+        el('p', {}, T('mllp_off')),
+        l.enabled ? el('h3', {}, T('peers_now')) : null,
+        !l.enabled ? null : l.peers.length ? table(['peer', 'tls', 'connected_at', 'messages', 'last_message'],
+          l.peers.map((p) => el('tr', { class: 'mllp-peer' }, el('td', {}, p.address + ':' + p.port),
+            el('td', {}, p.tls ? T('yes') : T('no')), el('td', {}, p.connected_at), el('td', {}, p.messages),
+            el('td', {}, p.last_message_at || '—')))) : el('p', { id: 'no-peers' }, T('none'))),
       el('div', { class: 'card', id: 'ingest-errors' }, el('h2', {}, T('ingest_errors')),
         f.data.errors.length ? table(['at', 'feed', 'source', 'code', 'reason'], f.data.errors.map((e) =>
           el('tr', {}, el('td', {}, e.at), el('td', {}, e.feed), el('td', {}, e.source), el('td', {}, e.code),
