@@ -2,8 +2,10 @@
 // and the routes the UI uses.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
@@ -170,6 +172,37 @@ TEST_F(ApiFixture, TheDashboardHistoryKeepsHourlyPointsAcrossARestart) {
   EXPECT_EQ(Body(audit)["entries"].size(), 4u) << audit.body;
 }
 
+// The dashboard's alerts: what needs a person, most urgent first, in words the UI translates.
+TEST_F(ApiFixture, TheDashboardAlertsOnAnUnsetUpstreamRefusedMessagesAndFreeSpace) {
+  SetUpBox();
+  auto status = Body(Call("GET", "/api/status", nullptr, &admin_));
+  EXPECT_GT(status["store"]["disk_free_bytes"].get<uint64_t>(), 0u) << status.dump();
+  EXPECT_GE(status["store"]["disk_total_bytes"].get<uint64_t>(),
+            status["store"]["disk_free_bytes"].get<uint64_t>());
+  auto codes = [](const json& alerts) {
+    std::map<std::string, json> out;
+    for (const json& a : alerts) out[a["code"].get<std::string>()] = a;
+    return out;
+  };
+  auto alerts = codes(status["alerts"]);
+  ASSERT_EQ(alerts.count("sync_off"), 1u) << status.dump();  // no upstream URL in this setup
+  EXPECT_EQ(alerts["sync_off"]["level"], "warning");
+  EXPECT_EQ(alerts.count("feed_refusals"), 0u);
+  EXPECT_EQ(status["feeds"]["mllp_enabled"], false);
+
+  ingest_errors_.Add(
+      {UnixMillis(clock_.Now()), "mllp", "mllp 10.1.2.3", "AE", "PID(1)-3: missing"});
+  ingest_errors_.Add({UnixMillis(clock_.Now()), "fhir", "token lab", "422", "Patient.birthDate"});
+  alerts = codes(Body(Call("GET", "/api/status", nullptr, &admin_))["alerts"]);
+  ASSERT_EQ(alerts.count("feed_refusals"), 1u);
+  EXPECT_EQ(alerts["feed_refusals"]["detail"], 2);
+  // A day later the refusals are history, no longer an alert.
+  clock_.Advance(std::chrono::hours(25));
+  admin_ = SignIn("alice", kPassword);
+  alerts = codes(Body(Call("GET", "/api/status", nullptr, &admin_))["alerts"]);
+  EXPECT_EQ(alerts.count("feed_refusals"), 0u);
+}
+
 // Walks the route table: no route answers without a session (bar login and setup), none answers
 // a role it does not list, and none changes state without the CSRF token.
 TEST_F(ApiFixture, EveryRouteRefusesNoSessionWrongRoleAndMissingCsrf) {
@@ -222,6 +255,10 @@ TEST_F(ApiFixture, OnlyAReviewerApprovesAReleaseAndItsTablesShowMaskedCells) {
   auto listed = Call("GET", "/api/releases?state=checked", nullptr, &rita);
   ASSERT_EQ(Body(listed)["releases"].size(), 1u) << listed.body;
   EXPECT_EQ(Call("GET", "/api/releases?state=approved", nullptr, &rita).body, R"({"releases":[]})");
+  // The dashboard tells the reviewer a release waits.
+  const json review_alert = {{"code", "releases_to_review"}, {"level", "info"}, {"detail", 1}};
+  const json alerts = Body(Call("GET", "/api/status", nullptr, &rita))["alerts"];
+  EXPECT_NE(std::find(alerts.begin(), alerts.end(), review_alert), alerts.end()) << alerts.dump();
   auto detail = Body(Call("GET", "/api/releases/" + id, nullptr, &rita));
   ASSERT_FALSE(detail["tables"].empty()) << detail.dump();
   EXPECT_EQ(detail["tables"][0]["measure"], "urn:m:stays|1");
@@ -231,6 +268,8 @@ TEST_F(ApiFixture, OnlyAReviewerApprovesAReleaseAndItsTablesShowMaskedCells) {
   auto approved = Call("POST", "/api/releases/" + id + "/approve", {{"comment", "vu"}}, &rita);
   ASSERT_EQ(approved.status, 200) << approved.body;
   EXPECT_EQ(Body(Call("GET", "/api/releases/" + id, nullptr, &rita))["state"], "approved");
+  const json after = Body(Call("GET", "/api/status", nullptr, &rita))["alerts"];
+  EXPECT_EQ(std::find(after.begin(), after.end(), review_alert), after.end()) << after.dump();
   auto audit = Body(Call("GET", "/api/audit?user=rita&action=release.", nullptr, &rita));
   EXPECT_FALSE(audit["entries"].empty()) << audit.dump();
 }
