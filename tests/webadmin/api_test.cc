@@ -170,6 +170,16 @@ TEST_F(ApiFixture, TheDashboardHistoryKeepsHourlyPointsAcrossARestart) {
   EXPECT_EQ(status["history"][4]["t"], UnixMillis(clock_.Now()));
   auto audit = Call("GET", "/api/audit?action=stats.sample", nullptr, &admin_);
   EXPECT_EQ(Body(audit)["entries"].size(), 4u) << audit.body;
+  // A day of minute points is thinned to what a chart can draw, the newest point kept.
+  for (int m = 0; m < 1000; ++m) {
+    clock_.Advance(std::chrono::minutes(1));
+    api_->RecordStats();
+  }
+  admin_ = SignIn("alice", kPassword);
+  status = Body(Call("GET", "/api/status", nullptr, &admin_));
+  ASSERT_EQ(status["history"].size(), 400u);
+  EXPECT_EQ(status["history"][0]["t"], first);
+  EXPECT_EQ(status["history"][399]["t"], UnixMillis(clock_.Now()));
 }
 
 // The dashboard's alerts: what needs a person, most urgent first, in words the UI translates.

@@ -122,8 +122,15 @@ HttpResponse GetStatus(State& state, Call&) {
   const storage::StoreStats s = state.ctx.store->Stats();
   const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
       std::chrono::steady_clock::now() - state.ctx.started);
+  // A chart is a few hundred pixels wide: more points than that only weigh on every refresh.
+  constexpr size_t kChartPoints = 400;
+  const std::vector<StatsPoint> points = Samples(state);
   json history = json::array();
-  for (const auto& p : Samples(state)) {
+  const size_t n = points.size();
+  const size_t shown = std::min(n, kChartPoints);
+  for (size_t k = 0; k < shown; ++k) {
+    // Evenly spaced picks from the oldest to the newest point.
+    const StatsPoint& p = points[shown < 2 ? k : k * (n - 1) / (shown - 1)];
     history.push_back({{"t", p.time_ms}, {"records", p.records}, {"disk_bytes", p.disk_bytes}});
   }
   size_t valid_tokens = 0;
