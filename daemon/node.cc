@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <thread>
@@ -567,8 +568,9 @@ int Node::Run() {
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
   const auto ping = impl_->systemd.WatchdogPingPeriod();
-  const auto wait = ping ? std::chrono::duration_cast<std::chrono::nanoseconds>(*ping)
-                         : std::chrono::nanoseconds(std::chrono::seconds(3600));
+  // Wakes at least once a minute for the dashboard's history.
+  const auto wait = std::min<std::chrono::nanoseconds>(ping ? *ping : std::chrono::minutes(1),
+                                                       std::chrono::minutes(1));
   for (;;) {
     timespec ts{static_cast<time_t>(wait.count() / 1'000'000'000),
                 static_cast<long>(wait.count() % 1'000'000'000)};
@@ -579,6 +581,7 @@ int Node::Run() {
       break;
     }
     if (ping) impl_->systemd.NotifyWatchdog().IgnoreError();
+    if (impl_->api) impl_->api->RecordStats();
   }
   // A stuck shutdown must not hang the service manager: give up after the configured time.
   const int timeout_ms = impl_->config.daemon.shutdown_timeout_ms;

@@ -1,6 +1,8 @@
 #!/bin/bash
-# Boots the appliance image in qemu-system-x86_64 (TCG, UEFI firmware OVMF) and checks that the
-# admin HTTPS server answers on a loopback-only forwarded port and that /api/health says "ok".
+# Boots the appliance image in qemu-system-x86_64 (TCG, UEFI firmware OVMF, a software TPM2) and
+# checks that the admin HTTPS server answers on a loopback-only forwarded port and that
+# /api/health says "ok"; that the master key was sealed to the TPM2, opens again after a power
+# cut, and does not open when the disk boots with another TPM2.
 # The guest's network is restricted (qemu user networking with restrict=on): it reaches nothing
 # but the forwarded ports, which listen on 127.0.0.1 only.
 #
@@ -30,6 +32,7 @@ fail() { echo "image-test: FAIL: $*" >&2; exit 1; }
 firmware=/usr/share/ovmf/OVMF.fd
 command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86_64 is missing: run scripts/setup.sh"
 command -v curl >/dev/null || fail "curl is missing: run scripts/setup.sh"
+command -v swtpm >/dev/null || fail "swtpm (a software TPM2 for qemu) is missing: run scripts/setup.sh"
 [ -f "$firmware" ] || fail "$firmware is missing (package ovmf): run scripts/setup.sh"
 
 if [ -z "$image" ]; then
@@ -46,10 +49,15 @@ image="$(realpath "$image")"
 
 run="$(mktemp -d)"
 qemu_pid=""
+tpm_pid=""
 cleanup() {
   if [ -n "$qemu_pid" ] && kill -0 "$qemu_pid" 2>/dev/null; then
     kill "$qemu_pid"
     wait "$qemu_pid" 2>/dev/null || true
+  fi
+  if [ -n "$tpm_pid" ] && kill -0 "$tpm_pid" 2>/dev/null; then
+    kill "$tpm_pid"
+    wait "$tpm_pid" 2>/dev/null || true
   fi
   if [ -n "${EDS_IMAGE_TEST_KEEP_LOG:-}" ]; then
     cat "$run"/serial*.log >"$EDS_IMAGE_TEST_KEEP_LOG" 2>/dev/null || true
@@ -77,9 +85,27 @@ port="$(free_port)" || fail "no free loopback port"
 fhir_port="$(free_port)" || fail "no free loopback port"
 [ "$port" != "$fhir_port" ] || fail "picked the same port twice"
 
-start_qemu() {  # start_qemu SERIAL_LOG
+# The box's TPM2: swtpm keeps its state in a folder, as a chip keeps it across power cuts; it
+# ends with the qemu that used it.
+start_tpm() {  # start_tpm STATE_DIR
+  mkdir -p "$1"
+  rm -f "$run/swtpm.sock"
+  swtpm socket --tpm2 --tpmstate "dir=$1" --ctrl "type=unixio,path=$run/swtpm.sock" \
+    --terminate >"$run/swtpm.log" 2>&1 &
+  tpm_pid=$!
+  for _ in $(seq 1 50); do
+    [ -S "$run/swtpm.sock" ] && return 0
+    sleep 0.1
+  done
+  fail "swtpm did not start: $(cat "$run/swtpm.log")"
+}
+
+start_qemu() {  # start_qemu SERIAL_LOG TPM_STATE_DIR
+  start_tpm "$2"
   qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 2 -m 1536 \
     -bios "$firmware" \
+    -chardev "socket,id=chrtpm,path=$run/swtpm.sock" -tpmdev emulator,id=tpm0,chardev=chrtpm \
+    -device tpm-tis,tpmdev=tpm0 \
     -drive "file=$run/disk.qcow2,format=qcow2,if=virtio" \
     -netdev "user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:$port-:8443,hostfwd=tcp:127.0.0.1:$fhir_port-:9443" \
     -device virtio-net-pci,netdev=net0 \
@@ -106,7 +132,7 @@ wait_for_health() {  # wait_for_health SERIAL_LOG; sets health and health_s
 }
 
 log "booting under TCG, admin server forwarded to 127.0.0.1:$port"
-start_qemu "$run/serial.log"
+start_qemu "$run/serial.log" "$run/tpm"
 wait_for_health "$run/serial.log"
 log "/api/health answered ok $health_s s after qemu started: $health"
 
@@ -130,6 +156,9 @@ done
 grep -a 'eds-boot-report:' "$run/serial.log" >&2 || fail "no boot report on the console"
 grep -aq 'Setup token' "$run/serial.log" || fail "no setup token on the console"
 log "setup token printed on the console"
+grep -aq 'eds-firstboot: master key made and sealed to the TPM2 and the host key' "$run/serial.log" ||
+  fail "the master key was not sealed to the TPM2: $(grep -a 'eds-firstboot:' "$run/serial.log")"
+log "master key sealed to the TPM2 and the host key"
 grep -Eaq 'eds-boot-report: slot a( \(image [^)]*\))?: edsd READY=1' "$run/serial.log" || fail "edsd did not report READY=1"
 
 # A power cut, then a second boot: the sealed master key must open again (systemd-creds binds
@@ -139,7 +168,7 @@ kill -9 "$qemu_pid"
 wait "$qemu_pid" 2>/dev/null || true
 qemu_pid=""
 log "power cut; booting again"
-start_qemu "$run/serial2.log"
+start_qemu "$run/serial2.log" "$run/tpm"
 wait_for_health "$run/serial2.log"
 log "second boot: /api/health answered ok $health_s s after qemu started"
 for _ in $(seq 1 60); do
@@ -148,4 +177,24 @@ for _ in $(seq 1 60); do
 done
 grep -a 'eds-boot-report:' "$run/serial2.log" >&2 || fail "no boot report on the second boot"
 if grep -aq 'Setup token' "$run/serial2.log"; then fail "the setup token was printed again"; fi
+
+# The same disk in another box (a TPM2 that never saw it): the sealed master key must not open,
+# so edsd does not start and the store stays closed.
+sleep 5
+kill -9 "$qemu_pid"
+wait "$qemu_pid" 2>/dev/null || true
+qemu_pid=""
+log "the disk moved to a box with another TPM2; booting"
+start_qemu "$run/serial3.log" "$run/other-tpm"
+refused=""
+deadline=$(($(date +%s) + timeout_s))
+while [ "$(date +%s)" -lt "$deadline" ]; do
+  kill -0 "$qemu_pid" 2>/dev/null || break
+  if grep -aq 'Failed to start .*edsd' "$run/serial3.log"; then refused=yes; break; fi
+  sleep 5
+done
+[ -n "$refused" ] || { tail -n 40 "$run/serial3.log" >&2; fail "edsd was not refused its key on another TPM2"; }
+health="$(curl -sk --max-time 5 "https://127.0.0.1:$port/api/health" 2>/dev/null || true)"
+[ -z "$health" ] || fail "the admin server answered with another TPM2: $health"
+log "another TPM2: edsd refused its sealed key, nothing answers on the admin port"
 log "PASS"

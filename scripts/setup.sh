@@ -11,15 +11,15 @@ set -eu
 # tool unpacks benchmark data; Chromium runs the admin UI tests headless (playwright-core drives it).
 # The appliance image (image/build.sh, image/test-boot.sh): debootstrap, squashfs, dm-verity,
 # ext4 and FAT made without mounting, GPT, the package's library dependencies (dpkg-shlibdeps),
-# qemu under TCG with UEFI firmware (OVMF), curl for the health check; rauc signs the update
-# bundle (image/test-update.sh), openssl makes its development key.
+# qemu under TCG with UEFI firmware (OVMF) and a software TPM2 (swtpm), curl for the health check;
+# rauc signs the update bundle (image/test-update.sh), openssl makes its development key.
 PACKAGES="
   build-essential cmake ninja-build pkg-config clang-format zstd
   librocksdb-dev libsodium-dev libzstd-dev zlib1g-dev libsystemd-dev libssl-dev
   libboost-dev libcivetweb-dev nlohmann-json3-dev libtomlplusplus-dev libsimdjson-dev
   libgtest-dev libgmock-dev libglpk-dev libicu-dev clang-14 libclang-rt-14-dev faketime chromium
   debootstrap squashfs-tools cryptsetup-bin e2fsprogs dosfstools mtools fdisk dpkg-dev
-  qemu-system-x86 qemu-utils ovmf curl rauc openssl
+  qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools curl rauc openssl
 "
 
 missing=""

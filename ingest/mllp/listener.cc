@@ -1,5 +1,7 @@
 #include "ingest/mllp/listener.h"
 
+#include <algorithm>
+
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -217,6 +219,16 @@ MllpListenerStats MllpListener::stats() const {
   s.read_timeouts = c.read_timeouts.load();
   s.tls_handshake_failures = c.tls_handshake_failures.load();
   return s;
+}
+
+std::vector<MllpPeer> MllpListener::peers() const {
+  std::vector<MllpPeer> out;
+  for (const auto& connection : impl_->context.registry.Snapshot()) {
+    out.push_back(connection->Describe());
+  }
+  std::sort(out.begin(), out.end(),
+            [](const MllpPeer& a, const MllpPeer& b) { return a.connection < b.connection; });
+  return out;
 }
 
 }  // namespace eds::ingest

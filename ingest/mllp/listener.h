@@ -60,6 +60,18 @@ struct MllpListenerStats {
   uint64_t tls_handshake_failures = 0;
 };
 
+// A connection open now, for the feeds page.
+struct MllpPeer {
+  uint64_t connection = 0;  // accept order since Start, from 1
+  std::string address;
+  uint16_t port = 0;
+  bool tls = false;
+  int64_t connected_at_ms = 0;     // Unix milliseconds
+  uint64_t messages = 0;           // handed to the sink on this connection
+  uint64_t acks = 0;               // ACKs completely written
+  int64_t last_message_at_ms = 0;  // Unix milliseconds; 0 before the first
+};
+
 class MllpListener {
  public:
   // Binds, listens and starts `options.threads` threads. `sink` must outlive the listener.
@@ -79,6 +91,8 @@ class MllpListener {
   // The bound port (the ephemeral one when options.port was 0).
   uint16_t port() const;
   MllpListenerStats stats() const;
+  // The connections open now, oldest first.
+  std::vector<MllpPeer> peers() const;
 
   struct Impl;
 

@@ -1,15 +1,18 @@
 // Drives the admin UI of a running edsd in headless Chromium (Debian's, through playwright-core):
 // first-boot setup with the token, a wrong password until lockout, sign-in, a FHIR token created
-// and revoked, a release computed by the admin and approved by a reviewer, both languages.
+// and revoked, an HL7 sender connected over MLLP listed on the feeds page, a release computed by
+// the admin and approved by a reviewer, both languages.
 // Saves a screenshot of every page into OUT_DIR. Exit 0 when every step held.
 // Usage: node admin_ui.mjs BASE_URL SETUP_TOKEN OUT_DIR PERIOD UPSTREAM_URL UPSTREAM_CA_FILE
-// (the upstream the setup page connects the box to)
+//        MLLP_PORT
+// (the upstream the setup page connects the box to; the box's MLLP port on 127.0.0.1)
 import { chromium } from 'playwright-core';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'node:net';
 
-const [base, token, outDir, period, upstreamUrl, upstreamCaFile] = process.argv.slice(2);
+const [base, token, outDir, period, upstreamUrl, upstreamCaFile, mllpPort] = process.argv.slice(2);
 const PASSWORD = 'Correct-Horse-Battery-9';
 mkdirSync(outDir, { recursive: true });
 const profile = mkdtempSync(join(tmpdir(), 'eds-ui-'));
@@ -86,12 +89,22 @@ try {
   check((await page.textContent('#nav')).includes('Publications'), 'French by default');
   await shot('dashboard');
 
+  // An HL7 sender that stays connected after its first message was acknowledged.
+  const sender = connect(Number(mllpPort), '127.0.0.1');
+  await new Promise((resolve, reject) => { sender.once('connect', resolve); sender.once('error', reject); });
+  const acked = new Promise((resolve) => sender.once('data', (d) => resolve(String(d))));
+  sender.write('\x0bMSH|^~\\&|LAB|CH|EDS|EDS|20260101120000||ADT^A04^ADT_A01|UI-1|P|2.5\r' +
+    'PID|1||UI-IPP-1^^^CH^PI||NOM^PRENOM||19700101|F\rPV1|1|O\r\x1c\r');
+  check((await acked).includes('MSA|AA|UI-1'), 'the HL7 message over MLLP is acknowledged');
   await page.click('#nav a[href="#/feeds"]');
+  await page.waitForSelector('tr.mllp-peer');
+  check((await page.textContent('tr.mllp-peer')).includes('127.0.0.1'), 'the connected HL7 sender is listed');
   await page.fill('#token-form [name=name]', 'dpi');
   await page.click('#token-form button[type=submit]');
   await page.waitForSelector('#token-value');
   check((await page.textContent('#token-value')).length >= 32, 'a new FHIR token is shown once');
   await shot('feeds');
+  sender.end();
   await page.click('button[data-revoke="dpi"]');
   await page.waitForFunction(() => !document.querySelector('button[data-revoke="dpi"]'));
   check(!(await page.isVisible('#token-value')), 'the token is no longer shown after revocation');

@@ -33,11 +33,13 @@ TEST(AdminUiTest, SetupLockoutTokensAndReviewInHeadlessChromium) {
   const auto hub_cert = MakeServerCert(dir.path(), "hub", *ca, "127.0.0.1");
   ASSERT_TRUE(hub_cert.ok()) << hub_cert.status().ToString();
   const uint16_t hub_port = FreeLoopbackPort();
+  uint16_t mllp_port = 0;
   const std::string config = WriteTestConfig(
       dir, port,
       "[sync]\nenabled = true\nupstream_url = \"https://127.0.0.1:" + std::to_string(hub_port) +
           "\"\nca_file = \"" + ca->cert_path +
-          "\"\nschedule = \"0 0 1 1 *\"\njitter_s = 0\nretry_initial_s = 1\nretry_max_s = 2\n");
+          "\"\nschedule = \"0 0 1 1 *\"\njitter_s = 0\nretry_initial_s = 1\nretry_max_s = 2\n",
+      &mllp_port);
   EdsdProcess edsd(BuiltBinary("edsd"), {"--config", config}, {"NOTIFY_SOCKET=" + notify.path()},
                    dir.Sub("edsd.log"));
   ASSERT_TRUE(notify.WaitFor("READY=1", seconds(30), nullptr)) << edsd.Log();
@@ -71,11 +73,11 @@ TEST(AdminUiTest, SetupLockoutTokensAndReviewInHeadlessChromium) {
   ASSERT_TRUE(std::regex_search(log, m, std::regex("setup token ([0-9a-f]{64})"))) << log;
   const std::string out_dir = EDS_UI_ARTIFACTS_DIR;
   std::filesystem::remove_all(out_dir);
-  const CommandResult run =
-      RunCommand({"/usr/bin/node", SourcePath("tests/clients/admin_ui.mjs").string(),
-                  "https://127.0.0.1:" + std::to_string(port), m[1].str(), out_dir, "1990-02",
-                  "https://127.0.0.1:" + std::to_string(hub_port), ca->cert_path},
-                 seconds(150));
+  const CommandResult run = RunCommand(
+      {"/usr/bin/node", SourcePath("tests/clients/admin_ui.mjs").string(),
+       "https://127.0.0.1:" + std::to_string(port), m[1].str(), out_dir, "1990-02",
+       "https://127.0.0.1:" + std::to_string(hub_port), ca->cert_path, std::to_string(mllp_port)},
+      seconds(150));
   EXPECT_EQ(run.exit_code, 0) << run.output << "\n--- edsd log ---\n" << edsd.Log();
   for (const char* shot : {"setup", "login", "login-locked", "dashboard", "feeds", "system",
                            "release-admin", "audit", "release-review", "release-approved",

@@ -240,8 +240,7 @@ TEST_F(MllpFeedTest, TheFeedsPageShowsTheListenerAndTheLastRefusalReasons) {
       "DUPONT^Jeanne\rPV1|1|I\x1c\r";
   ASSERT_EQ(::write(fd, bad_hl7.data(), bad_hl7.size()), static_cast<ssize_t>(bad_hl7.size()));
   const std::string ack = ReadReply(fd);
-  ::close(fd);
-  ASSERT_NE(ack.find("MSA|AE|BAD7"), std::string::npos) << ack;
+  ASSERT_NE(ack.find("MSA|AE|BAD7"), std::string::npos) << ack;  // the connection stays open
 
   auto token =
       RunCommand({BuiltBinary("edsctl"), "--config", config_, "--json", "token", "create", "lab"},
@@ -289,6 +288,12 @@ TEST_F(MllpFeedTest, TheFeedsPageShowsTheListenerAndTheLastRefusalReasons) {
   EXPECT_EQ(j["mllp"]["messages_received"], 1) << feeds.body;
   EXPECT_EQ(j["mllp"]["messages_rejected"], 1) << feeds.body;
   EXPECT_EQ(j["mllp"]["messages_accepted"], 0) << feeds.body;
+  ASSERT_EQ(j["mllp"]["peers"].size(), 1u) << feeds.body;  // the sender still connected
+  EXPECT_EQ(j["mllp"]["peers"][0]["address"], "127.0.0.1");
+  EXPECT_EQ(j["mllp"]["peers"][0]["messages"], 1);
+  EXPECT_FALSE(j["mllp"]["peers"][0]["connected_at"].get<std::string>().empty());
+  EXPECT_FALSE(j["mllp"]["peers"][0]["last_message_at"].get<std::string>().empty());
+  ::close(fd);
   ASSERT_GE(j["errors"].size(), 2u) << feeds.body;
   EXPECT_EQ(j["errors"][0]["feed"], "fhir") << feeds.body;  // newest first
   bool birth_date_named = false;

@@ -2,10 +2,13 @@
 // and the routes the UI uses.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
+#include "common/clock.h"
 #include "storage/secret_key.h"
 #include "tests/testing/status_matchers.h"
 #include "tests/testing/temp_dir.h"
@@ -104,6 +107,112 @@ TEST_F(ApiFixture, WrongPasswordsLockTheAccountOutAndAreAudited) {
   EXPECT_EQ(Call("POST", "/api/login", {{"name", "alice"}, {"password", kPassword}}).status, 200);
 }
 
+// The counts and the lockout are in the store: restarting the daemon neither lifts a lockout
+// nor forgets failures already counted.
+TEST_F(ApiFixture, ALockoutAndTheFailureCountsSurviveARestart) {
+  SetUpBox();
+  const json wrong = {{"name", "alice"}, {"password", "wrong-password-x"}};
+  const json bob_wrong = {{"name", "bob"}, {"password", "wrong-password-x"}};
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(Call("POST", "/api/login", wrong).status, 401);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(Call("POST", "/api/login", bob_wrong).status, 401);
+  RestartApi();
+  EXPECT_EQ(Call("POST", "/api/login", {{"name", "alice"}, {"password", kPassword}}).status, 429);
+  // bob had four failures: the fifth, after the restart, locks him out.
+  EXPECT_EQ(Call("POST", "/api/login", bob_wrong).status, 401);
+  EXPECT_EQ(Call("POST", "/api/login", bob_wrong).status, 429);
+  clock_.Advance(std::chrono::minutes(16));
+  RestartApi();
+  EXPECT_EQ(Call("POST", "/api/login", {{"name", "alice"}, {"password", kPassword}}).status, 200);
+  // A sign-in clears the count, and the cleared count is what the next restart finds.
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(Call("POST", "/api/login", wrong).status, 401);
+  EXPECT_EQ(Call("POST", "/api/login", {{"name", "alice"}, {"password", kPassword}}).status, 200);
+  RestartApi();
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(Call("POST", "/api/login", wrong).status, 401);
+  EXPECT_EQ(Call("POST", "/api/login", {{"name", "alice"}, {"password", kPassword}}).status, 200);
+}
+
+// The dashboard's charts: a point a minute for the last day, an hourly one kept in the store for
+// months, so a restart keeps the growth seen so far.
+TEST_F(ApiFixture, TheDashboardHistoryKeepsHourlyPointsAcrossARestart) {
+  SetUpBox();
+  api_->RecordStats();
+  const int64_t first = UnixMillis(clock_.Now());
+  clock_.Advance(std::chrono::seconds(30));
+  api_->RecordStats();  // within the minute: no new point
+  clock_.Advance(std::chrono::seconds(31));
+  api_->RecordStats();
+  auto status = Body(Call("GET", "/api/status", nullptr, &admin_));
+  ASSERT_EQ(status["history"].size(), 2u) << status.dump();
+  EXPECT_EQ(status["history"][0]["t"], first);
+  EXPECT_GT(status["history"][0]["disk_bytes"].get<uint64_t>(), 0u);
+  for (int i = 0; i < 3; ++i) {  // three hours later, one point a minute
+    for (int m = 0; m < 60; ++m) {
+      clock_.Advance(std::chrono::minutes(1));
+      api_->RecordStats();
+    }
+  }
+  admin_ = SignIn("alice", kPassword);  // the first session timed out meanwhile
+  EXPECT_EQ(Body(Call("GET", "/api/status", nullptr, &admin_))["history"].size(), 182u);
+  clock_.Advance(std::chrono::minutes(10));
+  RestartApi();
+  admin_ = SignIn("alice", kPassword);
+  // The minute points went with the old process; the hourly ones (the first, then one each hour)
+  // came back, with a new minute point taken by this request.
+  status = Body(Call("GET", "/api/status", nullptr, &admin_));
+  ASSERT_EQ(status["history"].size(), 5u) << status.dump();
+  EXPECT_EQ(status["history"][0]["t"], first);
+  for (size_t i = 1; i < 4; ++i) {
+    const int64_t gap =
+        status["history"][i]["t"].get<int64_t>() - status["history"][i - 1]["t"].get<int64_t>();
+    EXPECT_GE(gap, 3'600'000) << status.dump();
+    EXPECT_LT(gap, 3'700'000) << status.dump();
+  }
+  EXPECT_EQ(status["history"][4]["t"], UnixMillis(clock_.Now()));
+  auto audit = Call("GET", "/api/audit?action=stats.sample", nullptr, &admin_);
+  EXPECT_EQ(Body(audit)["entries"].size(), 4u) << audit.body;
+  // A day of minute points is thinned to what a chart can draw, the newest point kept.
+  for (int m = 0; m < 1000; ++m) {
+    clock_.Advance(std::chrono::minutes(1));
+    api_->RecordStats();
+  }
+  admin_ = SignIn("alice", kPassword);
+  status = Body(Call("GET", "/api/status", nullptr, &admin_));
+  ASSERT_EQ(status["history"].size(), 400u);
+  EXPECT_EQ(status["history"][0]["t"], first);
+  EXPECT_EQ(status["history"][399]["t"], UnixMillis(clock_.Now()));
+}
+
+// The dashboard's alerts: what needs a person, most urgent first, in words the UI translates.
+TEST_F(ApiFixture, TheDashboardAlertsOnAnUnsetUpstreamRefusedMessagesAndFreeSpace) {
+  SetUpBox();
+  auto status = Body(Call("GET", "/api/status", nullptr, &admin_));
+  EXPECT_GT(status["store"]["disk_free_bytes"].get<uint64_t>(), 0u) << status.dump();
+  EXPECT_GE(status["store"]["disk_total_bytes"].get<uint64_t>(),
+            status["store"]["disk_free_bytes"].get<uint64_t>());
+  auto codes = [](const json& alerts) {
+    std::map<std::string, json> out;
+    for (const json& a : alerts) out[a["code"].get<std::string>()] = a;
+    return out;
+  };
+  auto alerts = codes(status["alerts"]);
+  ASSERT_EQ(alerts.count("sync_off"), 1u) << status.dump();  // no upstream URL in this setup
+  EXPECT_EQ(alerts["sync_off"]["level"], "warning");
+  EXPECT_EQ(alerts.count("feed_refusals"), 0u);
+  EXPECT_EQ(status["feeds"]["mllp_enabled"], false);
+
+  ingest_errors_.Add(
+      {UnixMillis(clock_.Now()), "mllp", "mllp 10.1.2.3", "AE", "PID(1)-3: missing"});
+  ingest_errors_.Add({UnixMillis(clock_.Now()), "fhir", "token lab", "422", "Patient.birthDate"});
+  alerts = codes(Body(Call("GET", "/api/status", nullptr, &admin_))["alerts"]);
+  ASSERT_EQ(alerts.count("feed_refusals"), 1u);
+  EXPECT_EQ(alerts["feed_refusals"]["detail"], 2);
+  // A day later the refusals are history, no longer an alert.
+  clock_.Advance(std::chrono::hours(25));
+  admin_ = SignIn("alice", kPassword);
+  alerts = codes(Body(Call("GET", "/api/status", nullptr, &admin_))["alerts"]);
+  EXPECT_EQ(alerts.count("feed_refusals"), 0u);
+}
+
 // Walks the route table: no route answers without a session (bar login and setup), none answers
 // a role it does not list, and none changes state without the CSRF token.
 TEST_F(ApiFixture, EveryRouteRefusesNoSessionWrongRoleAndMissingCsrf) {
@@ -156,6 +265,10 @@ TEST_F(ApiFixture, OnlyAReviewerApprovesAReleaseAndItsTablesShowMaskedCells) {
   auto listed = Call("GET", "/api/releases?state=checked", nullptr, &rita);
   ASSERT_EQ(Body(listed)["releases"].size(), 1u) << listed.body;
   EXPECT_EQ(Call("GET", "/api/releases?state=approved", nullptr, &rita).body, R"({"releases":[]})");
+  // The dashboard tells the reviewer a release waits.
+  const json review_alert = {{"code", "releases_to_review"}, {"level", "info"}, {"detail", 1}};
+  const json alerts = Body(Call("GET", "/api/status", nullptr, &rita))["alerts"];
+  EXPECT_NE(std::find(alerts.begin(), alerts.end(), review_alert), alerts.end()) << alerts.dump();
   auto detail = Body(Call("GET", "/api/releases/" + id, nullptr, &rita));
   ASSERT_FALSE(detail["tables"].empty()) << detail.dump();
   EXPECT_EQ(detail["tables"][0]["measure"], "urn:m:stays|1");
@@ -165,6 +278,8 @@ TEST_F(ApiFixture, OnlyAReviewerApprovesAReleaseAndItsTablesShowMaskedCells) {
   auto approved = Call("POST", "/api/releases/" + id + "/approve", {{"comment", "vu"}}, &rita);
   ASSERT_EQ(approved.status, 200) << approved.body;
   EXPECT_EQ(Body(Call("GET", "/api/releases/" + id, nullptr, &rita))["state"], "approved");
+  const json after = Body(Call("GET", "/api/status", nullptr, &rita))["alerts"];
+  EXPECT_EQ(std::find(after.begin(), after.end(), review_alert), after.end()) << after.dump();
   auto audit = Body(Call("GET", "/api/audit?user=rita&action=release.", nullptr, &rita));
   EXPECT_FALSE(audit["entries"].empty()) << audit.dump();
 }

@@ -62,12 +62,23 @@ void ApiFixture::SetUp() {
     config.master_key_file = master_key_file_;
     return daemon::RotateMasterKey(config, *store_, "", event);
   };
-  ApiOptions options;
-  options.clock = &clock_;
+  ctx_ = ctx;
+  api_options_.clock = &clock_;
   // The cheapest Argon2id settings keep the tests fast; production uses the interactive ones.
-  options.password_cost = {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN};
-  options.backup_dir = dir_.Sub("backups");
-  auto api = Api::Create(ctx, options);
+  api_options_.password_cost = {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN};
+  api_options_.backup_dir = dir_.Sub("backups");
+  StartApi();
+}
+
+void ApiFixture::RestartApi() {
+  server_->Stop();
+  server_.reset();
+  api_.reset();
+  StartApi();
+}
+
+void ApiFixture::StartApi() {
+  auto api = Api::Create(ctx_, api_options_);
   ASSERT_THAT(api, testing::IsOk());
   api_ = std::move(api).value();
   StartServer();

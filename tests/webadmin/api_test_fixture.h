@@ -40,6 +40,11 @@ class ApiFixture : public AdminServerFixture {
   testing::HttpReply Call(const std::string& method, const std::string& path,
                           const nlohmann::json& body = nullptr, const WebSession* session = nullptr,
                           bool with_csrf = true);
+  // A daemon restart as the admin API sees it: a new Api and server over the same store (every
+  // session ends; what the Api keeps in the store stays).
+  void RestartApi();
+  // Makes the Api from ctx_ and api_options_ and serves it.
+  void StartApi();
   // Runs first-boot setup with admin "alice".
   void SetUpBox();
   WebSession SignIn(const std::string& name, const std::string& password);
@@ -57,6 +62,8 @@ class ApiFixture : public AdminServerFixture {
   std::unique_ptr<aggregate::ReleaseBook> releases_;
   std::unique_ptr<sync::NodeIdentity> identity_;
   std::unique_ptr<sync::Outbox> outbox_;
+  AdminContext ctx_;
+  ApiOptions api_options_;
   std::unique_ptr<Api> api_;
   WebSession admin_;
   // The store's master key file (what RotateMasterKey replaces) and the admin certificate pair

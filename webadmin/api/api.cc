@@ -154,8 +154,14 @@ Result<std::unique_ptr<Api>> Api::Create(const AdminContext& context, ApiOptions
   }
   state->options = options;
   EDS_ASSIGN_OR_RETURN(state->accounts, AccountBook::Load(*context.store, options.password_cost));
+  EDS_ASSIGN_OR_RETURN(state->history, StatsHistory::Load(*context.store, *state->clock));
   state->sessions = std::make_unique<SessionTable>(*state->clock, options.sessions);
   state->throttle = std::make_unique<LoginThrottle>(*state->clock, options.throttle);
+  // Sign-in stays possible when the saved counts cannot be read (they authenticate, so only a
+  // format change could cause it); say so.
+  if (Status s = internal::LoadThrottle(*state); !s.ok()) {
+    LogWarning("admin: the saved sign-in throttle was not restored", {{"EDS_ERROR", s.ToString()}});
+  }
   if (state->accounts->Empty()) {
     MutexLock lock(state->mu);
     state->setup_token = RandomToken();
@@ -167,6 +173,8 @@ Result<std::unique_ptr<Api>> Api::Create(const AdminContext& context, ApiOptions
   }
   return std::unique_ptr<Api>(new Api(std::move(state)));
 }
+
+void Api::RecordStats() { internal::Samples(*state_); }
 
 std::string Api::SetupTokenForTest() const {
   MutexLock lock(state_->mu);

@@ -59,6 +59,10 @@ class Api {
   HttpResponse Metrics(const HttpRequest& request);
   HttpResponse Ui(const HttpRequest& request) const;
 
+  // Takes a point of the dashboard's history when a minute has passed since the last one; the
+  // daemon calls it about once a minute, so the charts do not depend on someone watching.
+  void RecordStats();
+
   // The first-boot token, empty once an account exists.
   std::string SetupTokenForTest() const;
 

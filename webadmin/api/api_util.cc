@@ -1,6 +1,8 @@
 // Helpers shared by the admin API's route handlers.
 #include <algorithm>
 
+#include "common/log.h"
+#include "common/status_macros.h"
 #include "webadmin/internal/api_state.h"
 
 namespace eds::webadmin::internal {
@@ -103,16 +105,29 @@ std::string Field(const Call& call, const char* name) {
   return it != call.body.end() && it->is_string() ? it->get<std::string>() : "";
 }
 
-std::vector<State::Sample> Samples(State& state) {
-  const int64_t now = UnixMillis(state.clock->Now());
-  MutexLock lock(state.mu);
-  if (state.samples.empty() || now - state.samples.back().time_ms >= 60'000) {
-    const storage::StoreStats s = state.ctx.store->Stats();
-    state.samples.push_back({now, s.records_estimate, s.disk_bytes});
-    // A day of one-minute points at most.
-    while (state.samples.size() > 1440) state.samples.pop_front();
+namespace {
+constexpr std::string_view kThrottleRecord = "webadmin/login-throttle";
+}  // namespace
+
+Status SaveThrottle(State& state, const storage::AuditEvent& event) {
+  return state.ctx.store->Write({{"", std::string(kThrottleRecord), state.throttle->Export()}},
+                                event);
+}
+
+Status LoadThrottle(State& state) {
+  storage::Store& store = *state.ctx.store;
+  EDS_ASSIGN_OR_RETURN(bool exists, store.Exists("", kThrottleRecord));
+  if (!exists) return OkStatus();
+  EDS_ASSIGN_OR_RETURN(std::string text,
+                       store.Read("", kThrottleRecord, {"system", "login-throttle.read", "", ""}));
+  return state.throttle->Import(text);
+}
+
+std::vector<StatsPoint> Samples(State& state) {
+  if (Status s = state.history->Record(); !s.ok()) {
+    LogWarning("admin: the dashboard history was not saved", {{"EDS_ERROR", s.ToString()}});
   }
-  return {state.samples.begin(), state.samples.end()};
+  return state.history->Points();
 }
 
 }  // namespace eds::webadmin::internal

@@ -47,15 +47,20 @@ HttpResponse Login(State& state, Call& call) {
   }
   auto account = state.accounts->Verify(name, Field(call, "password"));
   if (!account.ok()) {
-    store.Audit({"web " + address, "auth.login_failed", name, ""}).IgnoreError();
-    if (state.throttle->Failure(name, address)) {
+    const bool locks = state.throttle->Failure(name, address);
+    SaveThrottle(state, {"web " + address, "auth.login_failed", name, ""}).IgnoreError();
+    if (locks) {
       store.Audit({"web " + address, "auth.lockout", name, "too many failed sign-ins"})
           .IgnoreError();
     }
     return ErrorResponse(account.status());
   }
-  state.throttle->Success(name);
-  store.Audit({"admin:" + name, "auth.login", address, ""}).IgnoreError();
+  const storage::AuditEvent signed_in{"admin:" + name, "auth.login", address, ""};
+  if (state.throttle->Success(name)) {
+    SaveThrottle(state, signed_in).IgnoreError();
+  } else {
+    store.Audit(signed_in).IgnoreError();
+  }
   return SignedIn(state, *account);
 }
 

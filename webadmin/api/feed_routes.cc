@@ -4,6 +4,13 @@
 #include "webadmin/internal/api_state.h"
 
 namespace eds::webadmin::internal {
+namespace {
+
+std::string Rfc3339(int64_t unix_ms) {
+  return FormatRfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(unix_ms)));
+}
+
+}  // namespace
 
 HttpResponse GetFeeds(State& state, Call&) {
   json mllp = {{"enabled", state.ctx.mllp != nullptr}};
@@ -19,6 +26,15 @@ HttpResponse GetFeeds(State& state, Call&) {
     mllp["connections_refused"] = s.connections_refused_peer + s.connections_refused_limit;
     mllp["messages_received"] = s.messages_received;
     mllp["framing_errors"] = s.framing_errors;
+    json peers = json::array();
+    for (const ingest::MllpPeer& p : state.ctx.mllp->peers()) {
+      json peer = {{"address", p.address},   {"port", p.port},
+                   {"tls", p.tls},           {"connected_at", Rfc3339(p.connected_at_ms)},
+                   {"messages", p.messages}, {"acks", p.acks}};
+      peer["last_message_at"] = p.last_message_at_ms != 0 ? Rfc3339(p.last_message_at_ms) : "";
+      peers.push_back(std::move(peer));
+    }
+    mllp["peers"] = peers;
     if (state.ctx.hl7 != nullptr) {
       const ingest::Hl7IngestStats& h = state.ctx.hl7->stats();
       mllp["messages_accepted"] = h.accepted.load() + h.duplicates.load();
@@ -28,8 +44,7 @@ HttpResponse GetFeeds(State& state, Call&) {
   json errors = json::array();
   if (state.ctx.ingest_errors != nullptr) {
     for (const ingest::IngestError& e : state.ctx.ingest_errors->Recent()) {
-      errors.push_back({{"at", FormatRfc3339(std::chrono::system_clock::time_point(
-                                   std::chrono::milliseconds(e.at_ms)))},
+      errors.push_back({{"at", Rfc3339(e.at_ms)},
                         {"feed", e.feed},
                         {"source", e.source},
                         {"code", e.code},

@@ -1,6 +1,9 @@
 // The dashboard's status, the sync state and "sync now", and /metrics.
+#include <sys/statvfs.h>
+
 #include <algorithm>
 #include <map>
+#include <optional>
 
 #include "webadmin/internal/api_state.h"
 
@@ -54,30 +57,104 @@ std::string Label(std::string_view v) {
   return out;
 }
 
+struct DiskSpace {
+  uint64_t free_bytes = 0;
+  uint64_t total_bytes = 0;
+};
+
+// The space left on the file system of the data dir (what the store grows into).
+std::optional<DiskSpace> DataDiskSpace(State& state) {
+  struct statvfs v {};
+  if (::statvfs(state.ctx.store->data_dir().c_str(), &v) != 0) return std::nullopt;
+  return DiskSpace{uint64_t{v.f_bavail} * v.f_frsize, uint64_t{v.f_blocks} * v.f_frsize};
+}
+
+// What needs a person's attention, most urgent first; each alert has a code the UI words, a
+// level (critical, warning, info) and a detail (a number or a reason, never patient data).
+json Alerts(State& state, const std::optional<DiskSpace>& disk, const json& sync,
+            const std::map<std::string, uint64_t>& releases) {
+  json critical = json::array(), warning = json::array(), info = json::array();
+  auto add = [](json& list, const char* code, const json& detail) {
+    list.push_back({{"code", code}, {"detail", detail}});
+  };
+  if (disk && disk->total_bytes > 0) {
+    // Under 5 % free is critical, under 15 % a warning (integer percent, no rounding surprises).
+    const uint64_t percent_free = disk->free_bytes / (disk->total_bytes / 100 + 1);
+    if (percent_free < 5) {
+      add(critical, "disk_low", disk->free_bytes);
+    } else if (percent_free < 15) {
+      add(warning, "disk_low", disk->free_bytes);
+    }
+  }
+  if (!sync.value("enabled", false)) {
+    add(warning, "sync_off", "");
+  } else if (sync.value("consecutive_failures", 0) > 0) {
+    add(warning, "sync_failing", sync.value("last_error", ""));
+  }
+  if (auto it = releases.find("failed"); it != releases.end() && it->second > 0) {
+    add(warning, "releases_failed", it->second);
+  }
+  if (auto it = releases.find("checked"); it != releases.end() && it->second > 0) {
+    add(info, "releases_to_review", it->second);
+  }
+  if (state.ctx.ingest_errors != nullptr) {
+    const int64_t day_ago = UnixMillis(state.clock->Now()) - 24 * 3'600'000LL;
+    size_t recent = 0;
+    for (const ingest::IngestError& e : state.ctx.ingest_errors->Recent()) {
+      recent += e.at_ms >= day_ago ? 1u : 0u;
+    }
+    if (recent > 0) add(warning, "feed_refusals", recent);
+  }
+  json out = json::array();
+  for (const auto& [level, list] :
+       {std::pair{"critical", &critical}, {"warning", &warning}, {"info", &info}}) {
+    for (json a : *list) {
+      a["level"] = level;
+      out.push_back(std::move(a));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 HttpResponse GetStatus(State& state, Call&) {
   const storage::StoreStats s = state.ctx.store->Stats();
   const auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
       std::chrono::steady_clock::now() - state.ctx.started);
+  // A chart is a few hundred pixels wide: more points than that only weigh on every refresh.
+  constexpr size_t kChartPoints = 400;
+  const std::vector<StatsPoint> points = Samples(state);
   json history = json::array();
-  for (const auto& p : Samples(state)) {
+  const size_t n = points.size();
+  const size_t shown = std::min(n, kChartPoints);
+  for (size_t k = 0; k < shown; ++k) {
+    // Evenly spaced picks from the oldest to the newest point.
+    const StatsPoint& p = points[shown < 2 ? k : k * (n - 1) / (shown - 1)];
     history.push_back({{"t", p.time_ms}, {"records", p.records}, {"disk_bytes", p.disk_bytes}});
   }
   size_t valid_tokens = 0;
   if (state.ctx.tokens != nullptr) {
     for (const auto& t : state.ctx.tokens->List()) valid_tokens += t.revoked.empty() ? 1u : 0u;
   }
+  json feeds = {{"fhir_tokens", valid_tokens}, {"mllp_enabled", state.ctx.mllp != nullptr}};
+  if (state.ctx.mllp != nullptr) feeds["mllp_connections"] = state.ctx.mllp->peers().size();
+  const std::optional<DiskSpace> disk = DataDiskSpace(state);
+  const json sync = SyncJson(state);
+  const std::map<std::string, uint64_t> releases = ReleasesByState(state);
   return Ok({{"version", state.ctx.version},
              {"uptime_s", uptime.count()},
              {"store",
               {{"records", s.records_estimate},
                {"patients", s.patients},
                {"audit_entries", s.audit_entries},
-               {"disk_bytes", s.disk_bytes}}},
-             {"feeds", {{"fhir_tokens", valid_tokens}}},
-             {"releases", ReleasesByState(state)},
-             {"sync", SyncJson(state)},
+               {"disk_bytes", s.disk_bytes},
+               {"disk_free_bytes", disk ? json(disk->free_bytes) : json(nullptr)},
+               {"disk_total_bytes", disk ? json(disk->total_bytes) : json(nullptr)}}},
+             {"feeds", feeds},
+             {"releases", releases},
+             {"sync", sync},
+             {"alerts", Alerts(state, disk, sync, releases)},
              {"history", history}});
 }
 

@@ -1,16 +1,20 @@
 // LoginThrottle: slows password guessing. Failed logins are counted per account name and per
 // client address within a window; past the limit that name (or address) is locked out for
-// `lockout`, whatever password comes next. A success clears the account's count. In memory;
-// thread-safe; `clock` must outlive it.
+// `lockout`, whatever password comes next. A success clears the account's count. Times are wall
+// clock so that the state can be exported and kept across restarts (the admin API saves it in
+// the store with each failure): a restart does not lift a lockout. Thread-safe; `clock` must
+// outlive it.
 #pragma once
 
 #include <chrono>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/clock.h"
 #include "common/mutex.h"
+#include "common/result.h"
 
 namespace eds::webadmin {
 
@@ -30,16 +34,25 @@ class LoginThrottle {
                                                 const std::string& address);
   // Counts a failure; returns true when it starts a lockout (of the account or the address).
   bool Failure(const std::string& account, const std::string& address);
-  void Success(const std::string& account);
+  // Clears the account's count; returns whether it had one.
+  bool Success(const std::string& account);
+
+  // The counts and lockouts still in force, as JSON text.
+  std::string Export();
+  // Adds an export's entries (those already over are dropped). kDataLoss for text that is not an
+  // export.
+  Status Import(std::string_view text);
 
  private:
+  using Time = std::chrono::system_clock::time_point;
   struct Counter {
     int failures = 0;
-    std::chrono::steady_clock::time_point first;
-    std::chrono::steady_clock::time_point locked_until;
+    Time first;
+    Time locked_until;
   };
   // Counts into `c`; true when this failure reaches `limit` and locks.
-  bool Count(Counter& c, int limit, std::chrono::steady_clock::time_point now) const;
+  bool Count(Counter& c, int limit, Time now) const;
+  bool Stale(const Counter& c, Time now) const;
 
   Clock& clock_;
   const ThrottleOptions options_;

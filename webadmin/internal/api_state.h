@@ -3,7 +3,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -12,6 +11,7 @@
 
 #include "webadmin/api/api.h"
 #include "webadmin/auth/accounts.h"
+#include "webadmin/stats_history.h"
 
 namespace eds::webadmin {
 
@@ -22,15 +22,10 @@ struct Api::State {
   std::unique_ptr<AccountBook> accounts;
   std::unique_ptr<SessionTable> sessions;
   std::unique_ptr<LoginThrottle> throttle;
+  std::unique_ptr<StatsHistory> history;  // the dashboard's charts
 
   Mutex mu;
   std::string setup_token EDS_GUARDED_BY(mu);  // empty once an account exists
-  struct Sample {
-    int64_t time_ms = 0;
-    uint64_t records = 0;
-    uint64_t disk_bytes = 0;
-  };
-  std::deque<Sample> samples EDS_GUARDED_BY(mu);  // for the dashboard's charts
 };
 
 namespace internal {
@@ -61,8 +56,12 @@ std::string QueryParam(std::string_view query, std::string_view name);
 std::string CookieValue(const HttpRequest& request, std::string_view name);
 // A string field of the body, or "" when absent or not a string.
 std::string Field(const Call& call, const char* name);
-// Records one samples point (at most once a minute) and returns them.
-std::vector<State::Sample> Samples(State& state);
+// The sign-in throttle's state is one store record, written with the audit entry of each failure
+// (and of a sign-in that clears a count), so a restart does not lift a lockout.
+Status SaveThrottle(State& state, const storage::AuditEvent& event);
+Status LoadThrottle(State& state);
+// Records a point of the dashboard's history (at most once a minute) and returns them all.
+std::vector<StatsPoint> Samples(State& state);
 
 inline constexpr std::string_view kSessionCookie = "eds_session";
 

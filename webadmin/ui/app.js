@@ -20,6 +20,9 @@
   }
   const field = (label, input) => el('label', {}, T(label), input);
   const msg = (text, ok) => el('div', { class: ok ? 'msg ok' : 'msg err', role: 'status' }, text);
+  // A date and time in the user's language and the browser's time zone, or "none".
+  const when = (iso) => iso ? new Date(iso).toLocaleString(S.lang === 'fr' ? 'fr-FR' : 'en-GB',
+    { dateStyle: 'short', timeStyle: 'short' }) : T('none');
   const values = (form) => Object.fromEntries(new FormData(form).entries());
   const bytes = (n) => n > 1e9 ? (n / 1e9).toFixed(2) + ' GB' : n > 1e6 ? (n / 1e6).toFixed(1) + ' MB' : Math.round(n / 1e3) + ' kB';
 
@@ -145,10 +148,19 @@
     const s = r.data;
     const kpi = (label, value) => el('div', { class: 'card kpi' }, T(label), el('b', {}, value));
     const hist = s.history || [];
+    const alertText = (a) => T('alert_' + a.code) + (a.detail === '' ? '' :
+      ' ' + (a.code === 'disk_low' ? bytes(a.detail) : a.detail));
     show(el('h1', {}, T('dashboard')),
+      el('div', { class: 'card', id: 'alerts' }, el('h2', {}, T('alerts')), s.alerts.length ?
+        s.alerts.map((a) => el('div', { class: 'alert ' + a.level, 'data-alert': a.code }, alertText(a))) :
+        el('p', {}, T('no_alerts'))),
       el('div', { class: 'grid' }, kpi('records', s.store.records), kpi('patients', s.store.patients),
-        kpi('disk', bytes(s.store.disk_bytes)), kpi('outbox', s.sync.queued || 0),
-        kpi('last_delivery', s.sync.last_delivery_at || T('none')), kpi('version', s.version)),
+        kpi('disk', bytes(s.store.disk_bytes)),
+        kpi('disk_free', s.store.disk_free_bytes === null ? '—' : bytes(s.store.disk_free_bytes)),
+        kpi('peers_now', s.feeds.mllp_enabled ? s.feeds.mllp_connections : T('mllp_off')),
+        kpi('outbox', s.sync.queued || 0),
+        kpi('last_delivery', when(s.sync.last_delivery_at)), kpi('next_run', when(s.sync.next_run_at)),
+        kpi('version', s.version)),
       el('div', { class: 'grid' },
         chart(T('ingest_chart'), hist.map((p) => [p.t, p.records]), (v) => String(v)),
         chart(T('storage_chart'), hist.map((p) => [p.t, p.disk_bytes]), bytes)),
@@ -170,7 +182,12 @@
           el('td', {}, l.connections_active), el('td', {}, l.messages_accepted ?? '—'),
           el('td', {}, l.messages_rejected ?? '—'),
           el('td', {}, l.allowed_peers.length ? l.allowed_peers.join(', ') : T('every_peer')))]) :
-        el('p', {}, T('mllp_off'))),
+        el('p', {}, T('mllp_off')),
+        l.enabled ? el('h3', {}, T('peers_now')) : null,
+        !l.enabled ? null : l.peers.length ? table(['peer', 'tls', 'connected_at', 'messages', 'last_message'],
+          l.peers.map((p) => el('tr', { class: 'mllp-peer' }, el('td', {}, p.address + ':' + p.port),
+            el('td', {}, p.tls ? T('yes') : T('no')), el('td', {}, p.connected_at), el('td', {}, p.messages),
+            el('td', {}, p.last_message_at || '—')))) : el('p', { id: 'no-peers' }, T('none'))),
       el('div', { class: 'card', id: 'ingest-errors' }, el('h2', {}, T('ingest_errors')),
         f.data.errors.length ? table(['at', 'feed', 'source', 'code', 'reason'], f.data.errors.map((e) =>
           el('tr', {}, el('td', {}, e.at), el('td', {}, e.feed), el('td', {}, e.source), el('td', {}, e.code),

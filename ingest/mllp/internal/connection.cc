@@ -10,6 +10,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "ingest/mllp/framing.h"
 
@@ -86,6 +87,8 @@ class Connection final : public ConnectionBase,
         executor_(stream_.get_executor()),
         timer_(executor_),
         peer_(std::move(peer)),
+        number_(++context.connections_started),
+        connected_at_ms_(UnixMillis(std::chrono::system_clock::now())),
         decoder_(context.options.max_message_bytes),
         timer_period_(std::min(context.options.idle_timeout, context.options.read_timeout)) {}
 
@@ -105,6 +108,11 @@ class Connection final : public ConnectionBase,
     } else {
       ReadMore();
     }
+  }
+
+  MllpPeer Describe() const override {
+    return {number_,          peer_.address,    peer_.port,   peer_.tls,
+            connected_at_ms_, messages_.load(), acks_.load(), last_message_at_ms_.load()};
   }
 
   void BeginStop() override {
@@ -226,6 +234,8 @@ class Connection final : public ConnectionBase,
     SetDeadline(Deadline::kNone, SteadyTime::max());
     const uint64_t sequence = ++sequence_;
     ++context_.counters.messages_received;
+    ++messages_;
+    last_message_at_ms_ = UnixMillis(std::chrono::system_clock::now());
     auto reply = [weak = this->weak_from_this(), gate = context_.gate,
                   sequence](std::string ack) mutable {
       gate->IfOpen([&] {
@@ -283,7 +293,7 @@ class Connection final : public ConnectionBase,
         {{"EDS_PEER", peer_.address},
          {"EDS_PEER_PORT", std::to_string(peer_.port)},
          {"EDS_REASON", reason},
-         {"EDS_ACKS", std::to_string(acks_)}});
+         {"EDS_ACKS", std::to_string(acks_.load())}});
     context_.registry.Remove(this);
   }
 
@@ -292,6 +302,12 @@ class Connection final : public ConnectionBase,
   const asio::any_io_executor executor_;  // the connection's strand
   asio::steady_timer timer_;
   const PeerInfo peer_;
+  const uint64_t number_;
+  const int64_t connected_at_ms_;
+  // Read by Describe() from other threads.
+  std::atomic<uint64_t> messages_{0};
+  std::atomic<uint64_t> acks_{0};
+  std::atomic<int64_t> last_message_at_ms_{0};
   MllpDecoder decoder_;
   const std::chrono::milliseconds timer_period_;
   Phase phase_ = Phase::kReading;
@@ -301,7 +317,6 @@ class Connection final : public ConnectionBase,
   SteadyTime frame_start_;    // when the frame in progress began
   bool stopping_ = false;
   uint64_t sequence_ = 0;  // the message in flight
-  uint64_t acks_ = 0;
   std::array<char, kReadBufferBytes> read_buffer_;
   std::string out_;  // the framed ACK being written; reused
 };

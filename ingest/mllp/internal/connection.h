@@ -64,6 +64,8 @@ class ConnectionBase {
   // Closes the connection at once. Only once the listener's threads are joined (nothing else
   // can touch the connection then).
   virtual void CloseAfterStop() = 0;
+  // Thread-safe: who is connected and what it has sent so far.
+  virtual MllpPeer Describe() const = 0;
 };
 
 // Live connections, for the connection limit and for Stop(). Thread-safe.
@@ -92,6 +94,7 @@ struct ConnectionContext {
   Hl7Sink& sink;
   const MllpListenerOptions options;
   ListenerCounters counters;
+  std::atomic<uint64_t> connections_started{0};  // numbers the connections
   ConnectionRegistry registry;
   const std::shared_ptr<ReplyGate> gate = std::make_shared<ReplyGate>();
 };

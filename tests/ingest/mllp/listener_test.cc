@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/clock.h"
 #include "tests/ingest/mllp/listener_test_util.h"
 #include "tests/ingest/mllp/mllp_test_client.h"
 #include "tests/ingest/mllp/test_sinks.h"
@@ -43,6 +45,39 @@ TEST(MllpListenerTest, OneMessageGetsOneAck) {
   EXPECT_EQ(stats.connections_accepted, 1u);
   EXPECT_EQ(stats.connections_active, 1u);
   EXPECT_EQ(stats.messages_received, 1u);
+}
+
+// The feeds page lists the connections open now: who, since when, how many messages.
+TEST(MllpListenerTest, PeersListsTheOpenConnectionsWithTheirMessages) {
+  RecordingSink sink;
+  auto listener = StartListener(LoopbackOptions(), sink);
+  ASSERT_NE(listener, nullptr);
+  EXPECT_TRUE(listener->peers().empty());
+  const int64_t before = UnixMillis(std::chrono::system_clock::now());
+  auto first = ConnectOrNull(listener->port());
+  ASSERT_NE(first, nullptr);
+  ASSERT_THAT(first->Exchange(TestMessage("P1")), IsOk());
+  ASSERT_THAT(first->Exchange(TestMessage("P2")), IsOk());
+  auto second = ConnectOrNull(listener->port());
+  ASSERT_NE(second, nullptr);
+  ASSERT_TRUE(WaitFor([&] { return listener->peers().size() == 2; }));
+  EXPECT_TRUE(WaitFor([&] { return listener->peers()[0].acks == 2; }));
+  const std::vector<MllpPeer> peers = listener->peers();
+  ASSERT_EQ(peers.size(), 2u);
+  EXPECT_EQ(peers[0].address, "127.0.0.1");
+  EXPECT_NE(peers[0].port, peers[1].port);
+  EXPECT_FALSE(peers[0].tls);
+  EXPECT_GE(peers[0].connected_at_ms, before);
+  EXPECT_EQ(peers[0].connection, 1u);  // oldest first
+  EXPECT_EQ(peers[1].connection, 2u);
+  EXPECT_LE(peers[0].connected_at_ms, peers[1].connected_at_ms);
+  EXPECT_EQ(peers[0].messages, 2u);
+  EXPECT_GE(peers[0].last_message_at_ms, peers[0].connected_at_ms);
+  EXPECT_EQ(peers[1].messages, 0u);
+  EXPECT_EQ(peers[1].last_message_at_ms, 0);
+  first.reset();  // closes the socket
+  EXPECT_TRUE(WaitFor([&] { return listener->peers().size() == 1; }));
+  EXPECT_EQ(listener->peers().at(0).messages, 0u);
 }
 
 TEST(MllpListenerTest, EightConnectionsOfTwoHundredMessagesGetTheirAcksInOrder) {
