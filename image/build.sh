@@ -158,6 +158,9 @@ base_packages+=",cryptsetup-bin,systemd-boot-efi,systemd-timesyncd,systemd-resol
 base_packages+=",nftables,openssl,ca-certificates,iproute2,procps,less"
 # A/B updates: RAUC and its D-Bus service, systemd-boot's boot counting (systemd-bless-boot).
 base_packages+=",rauc,rauc-service,systemd-boot"
+# systemd-creds seals to the TPM2 through the TPM2 software stack, which systemd loads at run time
+# (without it a box with a TPM2 cannot seal the master key to it).
+base_packages+=",libtss2-esys-3.0.2-0,libtss2-rc0,libtss2-mu0,libtss2-tctildr0,libtss2-tcti-device0"
 base_packages+=",$deb_depends"
 base_key="$(echo "$suite $mirror $base_packages" | sha256sum | cut -c1-16)"
 base_tar="$cache/base-$suite-$base_key.tar.zst"

@@ -16,6 +16,7 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 build_dir="$repo/build"
 image=""
 timeout_s=900
+firewall_closes_mllp=""
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -41,7 +42,10 @@ if [ -z "$image" ]; then
     { tail -n 20 "$build_dir/cpack.log" >&2; fail "cpack failed"; }
   deb="$(ls -t "$build_dir"/eds-node_*.deb | head -n 1)"
   build_start=$(date +%s)
-  image="$("$repo/image/build.sh" --deb "$deb" --out "$build_dir/image")"
+  # The firewall of this image leaves MLLP's port out (edsd still listens there), so the test
+  # can see a closed port: the A/B test's images keep the default list.
+  image="$(EDS_TCP_PORTS="8443, 9443" "$repo/image/build.sh" --deb "$deb" --out "$build_dir/image")"
+  firewall_closes_mllp=yes
   log "image ready in $(($(date +%s) - build_start)) s: $image"
 fi
 [ -f "$image" ] || fail "no image at $image"
@@ -83,7 +87,9 @@ free_port() {
 }
 port="$(free_port)" || fail "no free loopback port"
 fhir_port="$(free_port)" || fail "no free loopback port"
-[ "$port" != "$fhir_port" ] || fail "picked the same port twice"
+mllp_port="$(free_port)" || fail "no free loopback port"
+[ "$port" != "$fhir_port" ] && [ "$port" != "$mllp_port" ] && [ "$fhir_port" != "$mllp_port" ] ||
+  fail "picked the same port twice"
 
 # The box's TPM2: swtpm keeps its state in a folder, as a chip keeps it across power cuts; it
 # ends with the qemu that used it.
@@ -107,10 +113,23 @@ start_qemu() {  # start_qemu SERIAL_LOG TPM_STATE_DIR
     -chardev "socket,id=chrtpm,path=$run/swtpm.sock" -tpmdev emulator,id=tpm0,chardev=chrtpm \
     -device tpm-tis,tpmdev=tpm0 \
     -drive "file=$run/disk.qcow2,format=qcow2,if=virtio" \
-    -netdev "user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:$port-:8443,hostfwd=tcp:127.0.0.1:$fhir_port-:9443" \
+    -netdev "user,id=net0,restrict=on,hostfwd=tcp:127.0.0.1:$port-:8443,hostfwd=tcp:127.0.0.1:$fhir_port-:9443,hostfwd=tcp:127.0.0.1:$mllp_port-:2575" \
     -device virtio-net-pci,netdev=net0 \
     -display none -serial "file:$1" -monitor none -no-reboot &
   qemu_pid=$!
+}
+
+# Sends one HL7 message over MLLP to a loopback port and prints the ACK received within 15 s
+# (carriage returns as spaces), or nothing.
+mllp_exchange() {  # mllp_exchange PORT
+  (
+    exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 0
+    printf '\x0bMSH|^~\\&|FW|FW|EDS|EDS|20260101120000||ADT^A04^ADT_A01|FW-1|P|2.5\rPID|1||FW-1^^^FW^PI\r\x1c\r' >&3 ||
+      exit 0
+    reply=""
+    read -r -t 15 -d $'\x1c' -u 3 reply || true
+    printf '%s' "$reply" | tr '\r\v' '  '
+  ) 2>/dev/null
 }
 
 wait_for_health() {  # wait_for_health SERIAL_LOG; sets health and health_s
@@ -147,6 +166,14 @@ code="$(curl -sk --max-time 10 -o "$run/metadata.json" -w '%{http_code}' "https:
   fail "FHIR server answered $code for /fhir/metadata"
 log "FHIR server answered /fhir/metadata with a CapabilityStatement"
 grep -aq 'Finished .*nftables.service' "$run/serial.log" || fail "the firewall (nftables.service) did not load"
+
+# edsd listens for MLLP on 2575, but this image's firewall does not list it: a message sent there
+# must get no ACK (qemu accepts the host side, then the guest drops the connection attempt).
+if [ -n "$firewall_closes_mllp" ]; then
+  ack="$(mllp_exchange "$mllp_port")"
+  [ -z "$ack" ] || fail "port 2575 answered through the firewall: $ack"
+  log "port 2575 (not in the firewall's list) gave no answer in 15 s; 8443 and 9443 did"
+fi
 
 # The boot report (slot, time from kernel start to edsd's READY=1) and the first-boot banner.
 for _ in $(seq 1 60); do
