@@ -29,6 +29,8 @@ done
 
 log() { echo "image-test: $*" >&2; }
 fail() { echo "image-test: FAIL: $*" >&2; exit 1; }
+# shellcheck source=image/test-lib.sh
+. "$repo/image/test-lib.sh"
 
 firmware=/usr/share/ovmf/OVMF.fd
 command -v qemu-system-x86_64 >/dev/null || fail "qemu-system-x86_64 is missing: run scripts/setup.sh"
@@ -37,10 +39,7 @@ command -v swtpm >/dev/null || fail "swtpm (a software TPM2 for qemu) is missing
 [ -f "$firmware" ] || fail "$firmware is missing (package ovmf): run scripts/setup.sh"
 
 if [ -z "$image" ]; then
-  log "packaging eds-node from $build_dir"
-  (cd "$build_dir" && cpack -G DEB >"$build_dir/cpack.log" 2>&1) ||
-    { tail -n 20 "$build_dir/cpack.log" >&2; fail "cpack failed"; }
-  deb="$(ls -t "$build_dir"/eds-node_*.deb | head -n 1)"
+  deb="$(package_deb "$build_dir")"
   build_start=$(date +%s)
   # The firewall of this image leaves MLLP's port out (edsd still listens there), so the test
   # can see a closed port: the A/B test's images keep the default list.
@@ -74,17 +73,6 @@ trap cleanup EXIT
 qemu-img create -q -f qcow2 -b "$image" -F raw "$run/disk.qcow2"
 
 # Free loopback ports for the admin and FHIR servers (bounded number of tries).
-free_port() {
-  local candidate
-  for _ in $(seq 1 20); do
-    candidate=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
-      echo "$candidate"
-      return 0
-    fi
-  done
-  return 1
-}
 port="$(free_port)" || fail "no free loopback port"
 fhir_port="$(free_port)" || fail "no free loopback port"
 mllp_port="$(free_port)" || fail "no free loopback port"
@@ -117,6 +105,14 @@ start_qemu() {  # start_qemu SERIAL_LOG TPM_STATE_DIR
     -device virtio-net-pci,netdev=net0 \
     -display none -serial "file:$1" -monitor none -no-reboot &
   qemu_pid=$!
+}
+
+# Pulls the plug after SECONDS more of running (kill -9 of qemu, as a power cut).
+power_cut() {  # power_cut SECONDS
+  sleep "$1"
+  kill -9 "$qemu_pid"
+  wait "$qemu_pid" 2>/dev/null || true
+  qemu_pid=""
 }
 
 # Sends one HL7 message over MLLP to a loopback port and prints the ACK received within 15 s
@@ -190,10 +186,7 @@ grep -Eaq 'eds-boot-report: slot a( \(image [^)]*\))?: edsd READY=1' "$run/seria
 
 # A power cut, then a second boot: the sealed master key must open again (systemd-creds binds
 # its host key to the machine id, which must therefore survive reboots) and the store reopen.
-sleep 10
-kill -9 "$qemu_pid"
-wait "$qemu_pid" 2>/dev/null || true
-qemu_pid=""
+power_cut 10
 log "power cut; booting again"
 start_qemu "$run/serial2.log" "$run/tpm"
 wait_for_health "$run/serial2.log"
@@ -207,10 +200,7 @@ if grep -aq 'Setup token' "$run/serial2.log"; then fail "the setup token was pri
 
 # The same disk in another box (a TPM2 that never saw it): the sealed master key must not open,
 # so edsd does not start and the store stays closed.
-sleep 5
-kill -9 "$qemu_pid"
-wait "$qemu_pid" 2>/dev/null || true
-qemu_pid=""
+power_cut 5
 log "the disk moved to a box with another TPM2; booting"
 start_qemu "$run/serial3.log" "$run/other-tpm"
 refused=""

@@ -33,6 +33,8 @@ done
 test_start=$(date +%s)
 log() { echo "ab-test: [$(($(date +%s) - test_start)) s] $*" >&2; }
 fail() { echo "ab-test: FAIL: $*" >&2; exit 1; }
+# shellcheck source=image/test-lib.sh
+. "$repo/image/test-lib.sh"
 
 firmware=/usr/share/ovmf/OVMF.fd
 for tool in qemu-system-x86_64 qemu-img curl base64 python3; do
@@ -61,10 +63,7 @@ cleanup() {
 trap cleanup EXIT
 
 # --- Images and bundles ------------------------------------------------------------------------
-log "packaging eds-node from $build_dir"
-(cd "$build_dir" && cpack -G DEB >"$build_dir/cpack.log" 2>&1) ||
-  { tail -n 20 "$build_dir/cpack.log" >&2; fail "cpack failed"; }
-deb="$(find "$build_dir" -maxdepth 1 -name 'eds-node_*.deb' -printf '%T@ %p\n' | sort -n | tail -n 1 | cut -d' ' -f2)"
+deb="$(package_deb "$build_dir")"
 
 tuf="$state/tuf"
 if [ ! -f "$tuf/repo/metadata/1.root.json" ]; then
@@ -120,17 +119,6 @@ log "update bundles: v2 $(stat -c %s "$run/v2.bundle") bytes, v3 $(stat -c %s "$
 
 # --- The box -----------------------------------------------------------------------------------
 qemu-img create -q -f qcow2 -b "$v1/disk.img" -F raw "$run/disk.qcow2"
-free_port() {
-  local candidate
-  for _ in $(seq 1 20); do
-    candidate=$((20000 + RANDOM % 20000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then
-      echo "$candidate"
-      return 0
-    fi
-  done
-  return 1
-}
 port="$(free_port)" || fail "no free loopback port"
 api="https://127.0.0.1:$port"
 
@@ -241,13 +229,20 @@ login
 wait_slots "booted=a committed=a pending= version=1.0.0"
 wait_console 'eds-boot-report: slot a \(image 1\.0\.0\): edsd READY=1'
 
+# Uploads NAME's bundle and waits for the box to reboot (the answer may be cut by the reboot).
+install_update() {  # install_update NAME
+  local code start
+  start=$(date +%s)
+  code="$(upload "$run/$1.bundle.json")"
+  log "POST /api/system/update ($1) answered $code after $(($(date +%s) - start)) s: $(head -c 300 "$run/upload.out" 2>/dev/null)"
+  [ "$code" = 200 ] || [ "$code" = 000 ] || fail "the $1 upload was refused: $(head -c 4000 "$run/upload.out")"
+  wait_reboot
+}
+
 # v2: uploaded, installed into slot B, then the box reboots.
 log "uploading v2 ($(stat -c %s "$run/v2.bundle.json") bytes of JSON)"
 upload_start=$(date +%s)
-code="$(upload "$run/v2.bundle.json")"
-log "POST /api/system/update (v2) answered $code after $(($(date +%s) - upload_start)) s: $(head -c 300 "$run/upload.out" 2>/dev/null)"
-[ "$code" = 200 ] || [ "$code" = 000 ] || fail "the v2 upload was refused: $(head -c 4000 "$run/upload.out")"
-wait_reboot
+install_update v2
 
 # Boot 2: slot B on trial passes its health check and is committed.
 start_qemu
@@ -264,10 +259,7 @@ log "v2 committed in slot B: $((boots_to_commit - 1)) boot after the upload, $co
 # v3: broken. Installed into slot A, it boots on trial, fails and the box returns to slot B.
 log "uploading v3 (broken on purpose)"
 upload_start=$(date +%s)
-code="$(upload "$run/v3.bundle.json")"
-log "POST /api/system/update (v3) answered $code: $(head -c 300 "$run/upload.out" 2>/dev/null)"
-[ "$code" = 200 ] || [ "$code" = 000 ] || fail "the v3 upload was refused: $(head -c 4000 "$run/upload.out")"
-wait_reboot
+install_update v3
 
 # Boot 3: slot A on trial (its boot counter used once), health check fails, reboot.
 start_qemu

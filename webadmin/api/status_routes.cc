@@ -138,7 +138,8 @@ HttpResponse GetStatus(State& state, Call&) {
     for (const auto& t : state.ctx.tokens->List()) valid_tokens += t.revoked.empty() ? 1u : 0u;
   }
   json feeds = {{"fhir_tokens", valid_tokens}, {"mllp_enabled", state.ctx.mllp != nullptr}};
-  if (state.ctx.mllp != nullptr) feeds["mllp_connections"] = state.ctx.mllp->peers().size();
+  if (state.ctx.mllp != nullptr)
+    feeds["mllp_connections"] = state.ctx.mllp->stats().connections_active;
   const std::optional<DiskSpace> disk = DataDiskSpace(state);
   const json sync = SyncJson(state);
   const std::map<std::string, uint64_t> releases = ReleasesByState(state);
