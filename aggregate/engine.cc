@@ -8,129 +8,95 @@
 namespace eds::aggregate {
 namespace {
 
-using ingest::Fact;
+using ingest::CodeSystem;
 using ingest::FactCode;
 using ingest::FactType;
+using ingest::Sex;
 
-bool Matches(const std::vector<CodeFilter>& filters, const std::vector<FactCode>& codes) {
-  if (filters.empty()) return true;
+bool CodeMatches(const std::vector<CodeFilter>& filters, const FactCode& c) {
   for (const auto& f : filters) {
-    for (const auto& c : codes) {
-      if (c.system != f.system) continue;
-      if (f.system == ingest::CodeSystem::kOther && c.system_uri != f.system_uri) continue;
-      if (f.codes.empty() && f.prefixes.empty()) return true;
-      if (std::find(f.codes.begin(), f.codes.end(), c.code) != f.codes.end()) return true;
-      for (const auto& p : f.prefixes) {
-        if (c.code.compare(0, p.size(), p) == 0) return true;
-      }
+    if (c.system != f.system) continue;
+    if (f.system == CodeSystem::kOther && c.system_uri != f.system_uri) continue;
+    if (f.codes.empty() && f.prefixes.empty()) return true;
+    if (std::find(f.codes.begin(), f.codes.end(), c.code) != f.codes.end()) return true;
+    for (const auto& p : f.prefixes) {
+      if (c.code.compare(0, p.size(), p) == 0) return true;
     }
   }
   return false;
 }
 
-bool In(const std::vector<std::string>& list, const std::string& value) {
-  return list.empty() || std::find(list.begin(), list.end(), value) != list.end();
-}
-
-std::string SexLabel(ingest::Sex s) {
+std::string SexLabel(Sex s) {
   switch (s) {
-    case ingest::Sex::kMale:
+    case Sex::kMale:
       return "male";
-    case ingest::Sex::kFemale:
+    case Sex::kFemale:
       return "female";
-    case ingest::Sex::kOther:
+    case Sex::kOther:
       return "other";
-    case ingest::Sex::kUnknown:
+    case Sex::kUnknown:
       break;
   }
   return "unknown";
 }
 
-std::string ComponentValue(Component c, const Measure& m, const Fact& f) {
-  switch (c) {
-    case Component::kAgeBand:
-      return AgeBandLabel(m.age_bands, f.age_months);
-    case Component::kSex:
-      return SexLabel(f.sex);
-    case Component::kMonth:
-      return MonthLabel(f.day);
-    case Component::kIsoWeek:
-      return IsoWeekLabel(f.day);
-    case Component::kEncounterClass:
-      return f.encounter_class.empty() ? "unknown" : f.encounter_class;
-    case Component::kCareUnit:
-      return f.care_unit.empty() ? "unknown" : f.care_unit;
-    case Component::kIcd10Chapter:
-      for (const auto& code : f.codes) {
-        if (code.system != ingest::CodeSystem::kIcd10) continue;
-        std::string chapter = Icd10Chapter(code.code);
-        if (!chapter.empty()) return chapter;
-      }
-      return "unknown";
-  }
-  return "unknown";
-}
+// An event as the measures see it: a fact with the patient's demographics filled in.
+struct Event {
+  FactType type = FactType::kPatient;
+  int32_t day = ingest::kUnknownDay;
+  int32_t age_months = ingest::kUnknownAge;
+  Sex sex = Sex::kUnknown;
+  uint32_t encounter_class = 0;
+  uint32_t care_unit = 0;
+  const uint32_t* codes = nullptr;
+  uint16_t n_codes = 0;
+};
 
-// One patient's facts, demographics applied; its events that fall in a measure, as facts (a
-// death becomes a fact on the day of death).
-class PatientEvents {
+// What one measure accepts, as lookup tables over the table's dictionaries (built once).
+class Filter {
  public:
-  explicit PatientEvents(std::vector<Fact> facts) : facts_(std::move(facts)) {
-    for (const auto& f : facts_) {
-      if (f.type != FactType::kPatient) continue;
-      demographics_.sex = f.sex;
-      demographics_.birth_day = f.day;
-      demographics_.death_day = f.end_day;
-      demographics_.deceased = f.deceased;
-      has_demographics_ = true;
-    }
-    if (has_demographics_) ingest::CompleteFromDemographics(demographics_, &facts_);
+  Filter(const FactTable& t, const Measure& m) {
+    const Population& p = m.population;
+    codes_ = Table(t.code_count(), !p.codes.empty(),
+                   [&](uint32_t i) { return CodeMatches(p.codes, t.code(i)); });
+    value_codes_ = Table(t.code_count(), !p.value_codes.empty(),
+                         [&](uint32_t i) { return CodeMatches(p.value_codes, t.code(i)); });
+    auto listed = [&](const std::vector<std::string>& list) {
+      return Table(t.label_count(), !list.empty(), [&](uint32_t i) {
+        return std::find(list.begin(), list.end(), t.label(i)) != list.end();
+      });
+    };
+    classes_ = listed(p.encounter_class);
+    units_ = listed(p.care_unit);
+    death_classes_ = listed(p.death_in_class);
   }
 
-  // Calls fn(event) for every event of `m` in [first, last].
-  template <typename Fn>
-  void ForEachEvent(const Measure& m, int32_t first, int32_t last, Fn&& fn) const {
-    const Population& p = m.population;
-    if (p.deaths) {
-      const int32_t death = demographics_.death_day;
-      if (!has_demographics_ || death == ingest::kUnknownDay || death < first || death > last) {
-        return;
-      }
-      Fact event;
-      event.type = FactType::kPatient;
-      event.day = death;
-      event.sex = demographics_.sex;
-      event.age_months = ingest::AgeMonths(demographics_.birth_day, death);
-      if (!p.death_in_class.empty()) {
-        const Fact* stay = nullptr;
-        for (const auto& f : facts_) {
-          if (f.type == FactType::kEncounter && In(p.death_in_class, f.encounter_class) &&
-              f.day != ingest::kUnknownDay && f.day <= death &&
-              (f.end_day == ingest::kUnknownDay ? f.day == death : death <= f.end_day)) {
-            stay = &f;
-          }
-        }
-        if (stay == nullptr) return;
-        event.encounter_class = stay->encounter_class;
-        event.care_unit = stay->care_unit;
-      }
-      fn(event);
-      return;
-    }
-    for (const auto& f : facts_) {
-      if (f.type != p.resource || f.day == ingest::kUnknownDay || f.day < first || f.day > last) {
-        continue;
-      }
-      if (!Matches(p.codes, f.codes) || !Matches(p.value_codes, f.value_codes)) continue;
-      if (!In(p.encounter_class, f.encounter_class) || !In(p.care_unit, f.care_unit)) continue;
-      fn(f);
-    }
+  bool Accepts(const FactRow& r, const uint32_t* codes) const {
+    return Any(codes_, codes, r.n_codes) && Any(value_codes_, codes + r.n_codes, r.n_value_codes) &&
+           In(classes_, r.encounter_class) && In(units_, r.care_unit);
   }
+  bool DeathClass(uint32_t label) const { return In(death_classes_, label); }
 
  private:
-  std::vector<Fact> facts_;
-  ingest::Demographics demographics_;
-  bool has_demographics_ = false;
+  // Empty: no condition.
+  template <typename Pred>
+  static std::vector<uint8_t> Table(size_t n, bool used, Pred pred) {
+    std::vector<uint8_t> t;
+    if (!used) return t;
+    t.resize(n);
+    for (uint32_t i = 0; i < n; ++i) t[i] = pred(i) ? 1 : 0;
+    return t;
+  }
+  static bool In(const std::vector<uint8_t>& t, uint32_t id) { return t.empty() || t[id] != 0; }
+  static bool Any(const std::vector<uint8_t>& t, const uint32_t* ids, uint16_t n) {
+    if (t.empty()) return true;
+    for (uint16_t i = 0; i < n; ++i) {
+      if (t[ids[i]] != 0) return true;
+    }
+    return false;
+  }
+
+  std::vector<uint8_t> codes_, value_codes_, classes_, units_, death_classes_;
 };
 
 // A contributor's fixed key: the first 4 bytes of a keyed hash of what identifies it.
@@ -141,18 +107,11 @@ uint32_t ContributorKey(const storage::SecretKey& secret, const std::string& wha
   return k;
 }
 
-std::string EventIdentity(uint64_t patient, const Fact& e) {
-  std::string id = std::to_string(patient) + "|" + std::to_string(static_cast<int>(e.type)) + "|" +
-                   std::to_string(e.day);
-  if (!e.codes.empty()) id += "|" + e.codes[0].code;
-  return id;
-}
-
 class Aggregator {
  public:
-  Aggregator(const std::vector<MeasurePack>& packs, const Period& period,
+  Aggregator(const FactTable& table, const std::vector<MeasurePack>& packs, const Period& period,
              const storage::SecretKey* secret)
-      : period_(period), secret_(secret) {
+      : table_(table), period_(period), secret_(secret) {
     for (const auto& pack : packs) {
       for (const auto& m : pack.measures) {
         MeasureCounts c;
@@ -160,23 +119,27 @@ class Aggregator {
         c.measure = &m;
         for (const auto& s : m.stratifiers) c.stratifiers.push_back({&s, {}, {}});
         results_.push_back(std::move(c));
+        filters_.emplace_back(table, m);
       }
     }
   }
 
-  void AddPatient(uint64_t patient, std::vector<Fact> facts) {
-    const PatientEvents events(std::move(facts));
+  // Returns the number of facts looked at.
+  uint64_t AddPatient(const PatientFacts& p) {
+    demographics_ = p.Demographics();
+    uint64_t looked_at = 0;
     const uint32_t patient_key =
-        secret_ != nullptr ? ContributorKey(*secret_, std::to_string(patient)) : 0;
-    for (auto& r : results_) {
+        secret_ != nullptr ? ContributorKey(*secret_, std::to_string(p.no)) : 0;
+    for (size_t i = 0; i < results_.size(); ++i) {
+      MeasureCounts& r = results_[i];
       const Measure& m = *r.measure;
       const int32_t first = period_.first_day + m.population.start_offset_days;
       const int32_t last = period_.last_day + m.population.end_offset_days;
       if (m.counting == Counting::kEvents) {
-        events.ForEachEvent(m, first, last, [&](const Fact& e) {
+        looked_at += ForEachEvent(p, m, filters_[i], first, last, [&](const Event& e) {
           ++r.population;
           const uint32_t key =
-              secret_ != nullptr ? ContributorKey(*secret_, EventIdentity(patient, e)) : 0;
+              secret_ != nullptr ? ContributorKey(*secret_, EventIdentity(p.no, e)) : 0;
           r.population_key += key;
           for (auto& s : r.stratifiers) {
             auto cell = Cell(*s.stratifier, m, e);
@@ -189,41 +152,179 @@ class Aggregator {
       // Distinct patients: the patient counts once in the population and once per cell.
       bool counted = false;
       seen_.assign(r.stratifiers.size(), {});
-      events.ForEachEvent(m, first, last, [&](const Fact& e) {
+      looked_at += ForEachEvent(p, m, filters_[i], first, last, [&](const Event& e) {
         counted = true;
-        for (size_t i = 0; i < r.stratifiers.size(); ++i) {
-          seen_[i].insert(Cell(*r.stratifiers[i].stratifier, m, e));
+        for (size_t j = 0; j < r.stratifiers.size(); ++j) {
+          seen_[j].insert(Cell(*r.stratifiers[j].stratifier, m, e));
         }
       });
       if (!counted) continue;
       ++r.population;
       r.population_key += patient_key;
-      for (size_t i = 0; i < r.stratifiers.size(); ++i) {
-        for (const auto& cell : seen_[i]) {
-          ++r.stratifiers[i].cells[cell];
-          if (secret_ != nullptr) r.stratifiers[i].keys[cell] += patient_key;
+      for (size_t j = 0; j < r.stratifiers.size(); ++j) {
+        for (const auto& cell : seen_[j]) {
+          ++r.stratifiers[j].cells[cell];
+          if (secret_ != nullptr) r.stratifiers[j].keys[cell] += patient_key;
         }
       }
     }
+    return looked_at;
   }
 
   std::vector<MeasureCounts> Take() { return std::move(results_); }
 
  private:
-  static std::vector<std::string> Cell(const Stratifier& s, const Measure& m, const Fact& e) {
+  Event EventOf(const PatientFacts& p, FactType type, const FactRow& r) const {
+    Event e;
+    e.type = type;
+    e.day = r.day;
+    e.age_months = r.age_months;
+    e.sex = r.sex;
+    e.encounter_class = r.encounter_class;
+    e.care_unit = r.care_unit;
+    e.codes = p.codes.data() + r.codes;
+    e.n_codes = r.n_codes;
+    // Events carry age and sex when the patient came with them; otherwise the demographics.
+    if (type != FactType::kPatient && demographics_ != nullptr) {
+      if (e.sex == Sex::kUnknown) e.sex = demographics_->sex;
+      if (e.age_months == ingest::kUnknownAge) {
+        e.age_months = ingest::AgeMonths(demographics_->day, r.day);
+      }
+    }
+    return e;
+  }
+
+  // Calls fn(event) for every event of `m` in [first, last]; returns the facts looked at.
+  template <typename Fn>
+  uint64_t ForEachEvent(const PatientFacts& p, const Measure& m, const Filter& filter,
+                        int32_t first, int32_t last, Fn&& fn) const {
+    const Population& pop = m.population;
+    if (pop.deaths) return ForDeath(p, pop, filter, first, last, fn);
+    const auto& rows = p.rows[static_cast<size_t>(pop.resource)];
+    auto it = std::lower_bound(rows.begin(), rows.end(), first,
+                               [](const FactRow& r, int32_t day) { return r.day < day; });
+    uint64_t looked_at = 0;
+    for (; it != rows.end() && it->day <= last; ++it) {
+      ++looked_at;
+      if (it->day == ingest::kUnknownDay) continue;
+      if (!filter.Accepts(*it, p.codes.data() + it->codes)) continue;
+      fn(EventOf(p, pop.resource, *it));
+    }
+    return looked_at;
+  }
+
+  // A death is an event on the day of death; with death_in_class, only during a stay of one of
+  // those classes (the latest such stay gives the class and unit).
+  template <typename Fn>
+  uint64_t ForDeath(const PatientFacts& p, const Population& pop, const Filter& filter,
+                    int32_t first, int32_t last, Fn&& fn) const {
+    if (demographics_ == nullptr) return 0;
+    const int32_t death = demographics_->end_day;
+    if (death == ingest::kUnknownDay || death < first || death > last) return 1;
+    Event e;
+    e.type = FactType::kPatient;
+    e.day = death;
+    e.sex = demographics_->sex;
+    e.age_months = ingest::AgeMonths(demographics_->day, death);
+    uint64_t looked_at = 1;
+    if (!pop.death_in_class.empty()) {
+      const FactRow* stay = nullptr;
+      for (const auto& r : p.rows[static_cast<size_t>(FactType::kEncounter)]) {
+        if (r.day == ingest::kUnknownDay) continue;
+        if (r.day > death) break;  // sorted by day
+        ++looked_at;
+        const bool during = r.end_day == ingest::kUnknownDay ? r.day == death : death <= r.end_day;
+        if (during && filter.DeathClass(r.encounter_class)) stay = &r;
+      }
+      if (stay == nullptr) return looked_at;
+      e.encounter_class = stay->encounter_class;
+      e.care_unit = stay->care_unit;
+    }
+    fn(e);
+    return looked_at;
+  }
+
+  std::string EventIdentity(uint64_t patient, const Event& e) const;
+  std::string ComponentValue(Component c, const Measure& m, const Event& e) const;
+  std::vector<std::string> Cell(const Stratifier& s, const Measure& m, const Event& e) const {
     std::vector<std::string> values;
     values.reserve(s.components.size());
     for (Component c : s.components) values.push_back(ComponentValue(c, m, e));
     return values;
   }
 
+  const FactTable& table_;
   const Period& period_;
   const storage::SecretKey* secret_;
   std::vector<MeasureCounts> results_;
+  std::vector<Filter> filters_;
+  const FactRow* demographics_ = nullptr;
   std::vector<std::set<std::vector<std::string>>> seen_;
 };
 
+std::string Aggregator::EventIdentity(uint64_t patient, const Event& e) const {
+  std::string id = std::to_string(patient) + "|" + std::to_string(static_cast<int>(e.type)) + "|" +
+                   std::to_string(e.day);
+  if (e.n_codes > 0) id += "|" + table_.code(e.codes[0]).code;
+  return id;
+}
+
+std::string Aggregator::ComponentValue(Component c, const Measure& m, const Event& e) const {
+  switch (c) {
+    case Component::kAgeBand:
+      return AgeBandLabel(m.age_bands, e.age_months);
+    case Component::kSex:
+      return SexLabel(e.sex);
+    case Component::kMonth:
+      return MonthLabel(e.day);
+    case Component::kIsoWeek:
+      return IsoWeekLabel(e.day);
+    case Component::kEncounterClass: {
+      const std::string& cls = table_.label(e.encounter_class);
+      return cls.empty() ? "unknown" : cls;
+    }
+    case Component::kCareUnit: {
+      const std::string& unit = table_.label(e.care_unit);
+      return unit.empty() ? "unknown" : unit;
+    }
+    case Component::kIcd10Chapter:
+      for (uint16_t i = 0; i < e.n_codes; ++i) {
+        const FactCode& code = table_.code(e.codes[i]);
+        if (code.system != CodeSystem::kIcd10) continue;
+        std::string chapter = Icd10Chapter(code.code);
+        if (!chapter.empty()) return chapter;
+      }
+      return "unknown";
+  }
+  return "unknown";
+}
+
 }  // namespace
+
+Result<std::vector<MeasureCounts>> ComputeMeasures(const FactTable& table,
+                                                   const std::vector<MeasurePack>& packs,
+                                                   const Period& period,
+                                                   const std::set<uint64_t>& excluded,
+                                                   EngineStats* stats,
+                                                   const storage::SecretKey* cell_key_secret) {
+  EDS_RETURN_IF_ERROR(table.error());
+  Aggregator aggregator(table, packs, period, cell_key_secret);
+  EngineStats local;
+  for (const auto& p : table.patients()) {
+    if (p.no == 0) continue;  // records of no patient
+    bool any = false;
+    for (const auto& rows : p.rows) any = any || !rows.empty();
+    if (!any) continue;  // erased or merged away
+    ++local.patients_scanned;
+    if (excluded.count(p.no) != 0) {
+      ++local.patients_excluded;
+      continue;
+    }
+    local.facts_scanned += aggregator.AddPatient(p);
+  }
+  if (stats != nullptr) *stats = local;
+  return aggregator.Take();
+}
 
 Result<std::vector<MeasureCounts>> ComputeMeasures(storage::Store& store,
                                                    const std::vector<MeasurePack>& packs,
@@ -231,55 +332,12 @@ Result<std::vector<MeasureCounts>> ComputeMeasures(storage::Store& store,
                                                    const std::set<uint64_t>& excluded,
                                                    EngineStats* stats,
                                                    const storage::SecretKey* cell_key_secret) {
-  Aggregator aggregator(packs, period, cell_key_secret);
-  EngineStats local;
-  uint64_t current = UINT64_MAX;
-  std::vector<Fact> facts;
-  Status decode_error;
-  auto flush = [&] {
-    if (current == UINT64_MAX || current == 0) return;  // patient 0: records of no patient
-    ++local.patients_scanned;
-    if (excluded.count(current) != 0) {
-      ++local.patients_excluded;
-      return;
-    }
-    aggregator.AddPatient(current, std::move(facts));
-  };
-  // Only the patients with facts in the months the windows cover are read.
-  int32_t first = period.first_day;
-  int32_t last = period.last_day;
-  for (const auto& pack : packs) {
-    for (const auto& m : pack.measures) {
-      first = std::min(first, period.first_day + m.population.start_offset_days);
-      last = std::max(last, period.last_day + m.population.end_offset_days);
-    }
-  }
-  std::vector<uint32_t> months;
-  for (uint32_t b = ingest::MonthBucket(first); b <= ingest::MonthBucket(last); ++b) {
-    months.push_back(b);
-  }
-  EDS_RETURN_IF_ERROR(store.ScanFactsInBuckets(months,
-                                               [&](uint64_t no, std::string_view bytes) {
-                                                 if (no != current) {
-                                                   flush();
-                                                   facts.clear();
-                                                   current = no;
-                                                 }
-                                                 auto decoded = ingest::DecodeFacts(bytes);
-                                                 if (!decoded.ok()) {
-                                                   decode_error = decoded.status();
-                                                   return false;
-                                                 }
-                                                 local.facts_scanned += decoded->size();
-                                                 for (auto& f : *decoded)
-                                                   facts.push_back(std::move(f));
-                                                 return true;
-                                               },
-                                               {"system", "aggregate.compute", period.label, ""}));
-  EDS_RETURN_IF_ERROR(decode_error);
-  flush();
-  if (stats != nullptr) *stats = local;
-  return aggregator.Take();
+  FactIndex index;
+  EDS_RETURN_IF_ERROR(store.WatchFacts(&index, {"system", "aggregate.compute", period.label, ""}));
+  store.UnwatchFacts(&index);
+  return index.Read([&](const FactTable& table) {
+    return ComputeMeasures(table, packs, period, excluded, stats, cell_key_secret);
+  });
 }
 
 }  // namespace eds::aggregate

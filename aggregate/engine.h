@@ -1,6 +1,6 @@
-// Engine: computes every measure of the given packs for one period from the store's facts, in
-// one scan, patient by patient (a patient's demographics and events are contiguous), leaving
-// out excluded (objecting) patients. Counts are exact here; disclosure control comes after.
+// Engine: computes every measure of the given packs for one period from the facts, patient by
+// patient (a patient's demographics and events together), leaving out excluded (objecting)
+// patients. Counts are exact here; disclosure control comes after.
 #pragma once
 
 #include <cstdint>
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "aggregate/fact_index.h"
 #include "aggregate/measure_pack.h"
 #include "aggregate/period.h"
 #include "storage/store.h"
@@ -40,7 +41,13 @@ struct EngineStats {
 // `packs` must outlive the result (it points into them). `excluded` holds patient numbers
 // (Store::PatientNumber) left out of every count. With `cell_key_secret`, each patient and
 // event gets a fixed key derived from it and every cell the sum of its contributors' keys
-// (for cell-key perturbation).
+// (for cell-key perturbation). Errors: the table's (kDataLoss).
+Result<std::vector<MeasureCounts>> ComputeMeasures(
+    const FactTable& table, const std::vector<MeasurePack>& packs, const Period& period,
+    const std::set<uint64_t>& excluded, EngineStats* stats = nullptr,
+    const storage::SecretKey* cell_key_secret = nullptr);
+// The same from the store's facts as they are now, loaded into a FactIndex of its own (one
+// audit entry); what keeps no index between releases (tools, tests) uses this.
 Result<std::vector<MeasureCounts>> ComputeMeasures(
     storage::Store& store, const std::vector<MeasurePack>& packs, const Period& period,
     const std::set<uint64_t>& excluded, EngineStats* stats = nullptr,

@@ -334,6 +334,16 @@ Status ReleaseBook::MoveLocked(Release& r, ReleaseState to, const std::string& a
   return Save(r, "release." + std::string(StateName(to)), outbox);
 }
 
+ReleaseBook::~ReleaseBook() { DropFacts(); }
+
+void ReleaseBook::DropFacts() {
+  MutexLock lock(mu_);
+  if (!watching_) return;
+  store_.UnwatchFacts(&facts_);
+  facts_.Clear();
+  watching_ = false;
+}
+
 Result<Release> ReleaseBook::Compute(const std::vector<MeasurePack>& packs,
                                      const std::string& period_label,
                                      const std::set<uint64_t>& excluded,
@@ -349,8 +359,16 @@ Result<Release> ReleaseBook::Compute(const std::vector<MeasurePack>& packs,
     EDS_ASSIGN_OR_RETURN(storage::SecretKey secret, store_.Secret("cell-key"));
     cell_key_secret.emplace(std::move(secret));
   }
-  EDS_ASSIGN_OR_RETURN(auto counts, ComputeMeasures(store_, packs, period, excluded, nullptr,
-                                                    cell_key_secret ? &*cell_key_secret : nullptr));
+  if (!watching_) {
+    EDS_RETURN_IF_ERROR(store_.WatchFacts(&facts_, {"system", "facts.load", "", ""}));
+    facts_.ShrinkToFit();
+    watching_ = true;
+  }
+  EDS_RETURN_IF_ERROR(store_.Audit({"system", "aggregate.compute", period.label, ""}));
+  EDS_ASSIGN_OR_RETURN(auto counts, facts_.Read([&](const FactTable& table) {
+    return ComputeMeasures(table, packs, period, excluded, nullptr,
+                           cell_key_secret ? &*cell_key_secret : nullptr);
+  }));
   std::set<std::string> measures;
   for (const auto& m : counts) measures.insert(MeasureKey(*m.measure));
   EDS_ASSIGN_OR_RETURN(auto past, PastReleases(measures));

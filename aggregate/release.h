@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "aggregate/disclosure.h"
+#include "aggregate/fact_index.h"
 #include "aggregate/measure_report.h"
 #include "aggregate/noise.h"
 #include "common/clock.h"
@@ -85,6 +86,9 @@ class ReleaseBook {
  public:
   // `store` and `clock` must outlive it.
   ReleaseBook(storage::Store& store, Clock& clock) : store_(store), clock_(clock) {}
+  ~ReleaseBook();  // stops watching the store's facts (the store must still be open)
+  ReleaseBook(const ReleaseBook&) = delete;
+  ReleaseBook& operator=(const ReleaseBook&) = delete;
 
   // Computes, controls and checks a new release of `packs` for `period`; `excluded` holds the
   // patient numbers of objecting patients. Returns it in state checked.
@@ -102,6 +106,9 @@ class ReleaseBook {
   // with the transition.
   Status Advance(const std::string& id, ReleaseState to, const std::string& actor,
                  const std::string& comment, const std::vector<storage::OutboxWrite>& outbox = {});
+  // Stops watching the store's facts and frees them (before the store closes); the next
+  // computation loads them again.
+  void DropFacts();
 
  private:
   Status Save(const Release& r, const std::string& action,
@@ -116,6 +123,9 @@ class ReleaseBook {
   storage::Store& store_;
   Clock& clock_;
   Mutex mu_;  // one transition at a time
+  // The facts in memory: loaded at the first computation, then kept current by the store.
+  FactIndex facts_;
+  bool watching_ EDS_GUARDED_BY(mu_) = false;
   Mutex list_mu_;
   std::optional<std::vector<ReleaseSummary>> list_ EDS_GUARDED_BY(list_mu_);
 };

@@ -93,18 +93,29 @@ Percentiles Summarize(std::vector<double> values) {
   return {values[n / 2], values[std::min(n - 1, n * 99 / 100)], values.back()};
 }
 
-uint64_t PeakRssKib(long pid) {
+namespace {
+
+// The "Name:   N kB" line of /proc/<pid>/status.
+uint64_t StatusKib(long pid, std::string_view name) {
   const std::string path = "/proc/" + std::to_string(pid) + "/status";
   std::FILE* f = std::fopen(path.c_str(), "r");
   if (f == nullptr) return 0;
   char line[256];
   unsigned long long kib = 0;
   while (std::fgets(line, sizeof line, f) != nullptr) {
-    if (std::sscanf(line, "VmHWM: %llu kB", &kib) == 1) break;
+    if (std::string_view(line).starts_with(name) && line[name.size()] == ':' &&
+        std::sscanf(line + name.size() + 1, "%llu", &kib) == 1) {
+      break;
+    }
   }
   std::fclose(f);
   return kib;
 }
+
+}  // namespace
+
+uint64_t PeakRssKib(long pid) { return StatusKib(pid, "VmHWM"); }
+uint64_t RssKib(long pid) { return StatusKib(pid, "VmRSS"); }
 
 std::string ResourceTypeOf(const std::string& json) {
   static constexpr char kKey[] = "\"resourceType\":\"";

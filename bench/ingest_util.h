@@ -69,6 +69,8 @@ Percentiles Summarize(std::vector<double> values);
 
 // VmHWM (peak resident set) of process `pid` in KiB from /proc/<pid>/status; 0 if unreadable.
 uint64_t PeakRssKib(long pid);
+// VmRSS (resident set now) in KiB; 0 if unreadable.
+uint64_t RssKib(long pid);
 
 // The value of `"resourceType":"..."` first found in compact JSON; empty if none.
 std::string ResourceTypeOf(const std::string& json);

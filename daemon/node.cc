@@ -556,6 +556,7 @@ void Node::Impl::Shutdown() {
   if (mllp) mllp->Stop();
   if (control) control->Stop();
   if (sync) sync->Stop();
+  if (releases) releases->DropFacts();
   store->Audit({"system", "daemon.stop", "", ""}).IgnoreError();
   store.reset();
   LogInfo("stopped");

@@ -163,6 +163,8 @@ Result<std::unique_ptr<Store>> OpenStoreWithEnv(const StoreOptions& options, Sec
   }
   impl->queue = std::make_unique<WriteQueue>(impl->db.get(), impl->handles, impl->chain.get(),
                                              *impl->clock, next_seq, head);
+  impl->queue->set_commit_hook(
+      [raw = impl.get()](const std::vector<FactChange>& changes) { raw->OnCommit(changes); });
   EDS_ASSIGN_OR_RETURN(SecretKey alias_key, impl->LoadOrCreateSecret(kAliasSecretKey));
   impl->alias_key = std::make_unique<SecretKey>(std::move(alias_key));
   auto store = std::make_unique<Store>(std::move(impl));
@@ -263,6 +265,7 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
   };
   std::vector<Envelope> envelopes;
   std::vector<KeyBytes> deks;
+  std::vector<FactChange> changes;
   for (const auto& r : records) {
     if (r.logical_id.empty()) return InvalidArgumentError("record without a logical id");
     if (last_patient == nullptr || *last_patient != r.patient) {
@@ -276,6 +279,7 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
     const std::string hashed_id = HashLogicalId(r.logical_id);
     std::string key = internal::RecordKey(no, hashed_id);
     if (r.facts) {
+      changes.push_back({FactChange::Kind::kPut, no, 0, hashed_id, *r.facts});
       if (r.facts->empty()) {
         ops.push_back({WriteOp::Kind::kDelete, Cf::kFacts, key, ""});
       } else {
@@ -323,7 +327,7 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
   AuditEvent ev = event;
   if (ev.object.empty()) ev.object = std::to_string(records.size()) + " records";
   events.push_back(std::move(ev));
-  EDS_RETURN_IF_ERROR(queue->Commit(std::move(ops), std::move(events)));
+  EDS_RETURN_IF_ERROR(queue->Commit(std::move(ops), std::move(events), std::move(changes)));
   MarkDurable(riding);
   {
     constexpr size_t kMaxCached = 1 << 18;

@@ -19,6 +19,7 @@
 #include "common/clock.h"
 #include "common/result.h"
 #include "storage/audit_log.h"
+#include "storage/fact_observer.h"
 #include "storage/secret_key.h"
 
 namespace eds::storage {
@@ -133,6 +134,12 @@ class Store {
                             const AuditEvent& event);
   // The store's number for a patient (what scans report), or kNotFound.
   Result<uint64_t> PatientNumber(std::string_view patient);
+
+  // Hands `observer` every fact stored now (fresh kPut changes), then every durable change of
+  // facts, in commit order, until UnwatchFacts(). An observer must stay alive until unwatched
+  // and be watched once (kFailedPrecondition). One audit entry: the facts are decrypted.
+  Status WatchFacts(FactObserver* observer, const AuditEvent& event);
+  void UnwatchFacts(FactObserver* observer);
 
   // A merge: every record and fact of `from` moves to `into` (re-encrypted under its data key),
   // aliases that named `from` name `into`, and `from`'s data key is deleted; one atomic, durable

@@ -79,6 +79,90 @@ Status Store::ScanFactsInBuckets(const std::vector<uint32_t>& buckets, const Fac
   return OkStatus();
 }
 
+void Store::Impl::OnCommit(const std::vector<FactChange>& changes) {
+  MutexLock lock(observer_mu);
+  for (auto& w : watches) {
+    if (w->loading) {
+      w->pending.insert(w->pending.end(), changes.begin(), changes.end());
+    } else {
+      w->observer->Apply(changes);
+    }
+  }
+}
+
+Status Store::Impl::LoadFacts(FactObserver* to, const rocksdb::Snapshot* snapshot) {
+  constexpr size_t kChunk = 4096;
+  rocksdb::ReadOptions ro;
+  ro.fill_cache = false;
+  ro.readahead_size = 2 << 20;
+  ro.snapshot = snapshot;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf(Cf::kFacts)));
+  std::vector<FactChange> chunk;
+  chunk.reserve(kChunk);
+  uint64_t current_no = UINT64_MAX;
+  KeyBytes dek;
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const std::string_view k(it->key().data(), it->key().size());
+    if (k.size() != internal::kRecordKeySize) return DataLossError("fact key of a wrong size");
+    const uint64_t no = GetBigEndian64(k);
+    if (no != current_no) {
+      EDS_RETURN_IF_ERROR(DataKey(no, &dek));
+      current_no = no;
+    }
+    EDS_ASSIGN_OR_RETURN(
+        std::string plain,
+        codec->Decode(internal::FactsAssociatedData(k),
+                      std::string_view(it->value().data(), it->value().size()), dek));
+    chunk.push_back(
+        {FactChange::Kind::kPut, no, 0, std::string(k.substr(8)), std::move(plain), true});
+    if (chunk.size() == kChunk) {
+      to->Apply(chunk);
+      chunk.clear();
+    }
+  }
+  EDS_RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading facts"));
+  if (!chunk.empty()) to->Apply(chunk);
+  return OkStatus();
+}
+
+Status Store::WatchFacts(FactObserver* observer, const AuditEvent& event) {
+  if (observer == nullptr) return InvalidArgumentError("no facts observer");
+  EDS_RETURN_IF_ERROR(impl_->queue->Commit({}, {event}));
+  // Registered between two commits, with a snapshot of exactly what they left: every later
+  // commit is held back for the observer until the snapshot is loaded.
+  const rocksdb::Snapshot* snapshot = nullptr;
+  Impl::Watch* watch = nullptr;
+  impl_->queue->RunExclusive([&] {
+    MutexLock lock(impl_->observer_mu);
+    for (const auto& w : impl_->watches) {
+      if (w->observer == observer) return;
+    }
+    impl_->watches.push_back(std::make_unique<Impl::Watch>());
+    watch = impl_->watches.back().get();
+    watch->observer = observer;
+    snapshot = impl_->db->GetSnapshot();
+  });
+  if (watch == nullptr) return FailedPreconditionError("these facts are already watched");
+  const Status loaded = impl_->LoadFacts(observer, snapshot);
+  impl_->db->ReleaseSnapshot(snapshot);
+  if (!loaded.ok()) {
+    UnwatchFacts(observer);
+    return loaded;
+  }
+  MutexLock lock(impl_->observer_mu);
+  if (!watch->pending.empty()) observer->Apply(watch->pending);
+  watch->pending = {};
+  watch->loading = false;
+  return OkStatus();
+}
+
+void Store::UnwatchFacts(FactObserver* observer) {
+  impl_->queue->RunExclusive([&] {
+    MutexLock lock(impl_->observer_mu);
+    std::erase_if(impl_->watches, [&](const auto& w) { return w->observer == observer; });
+  });
+}
+
 // Bucket entries of one patient (erasure, merge): the bucket is hashed, so look at them all.
 Result<std::vector<std::string>> Store::Impl::BucketKeysOf(uint64_t patient_no) {
   std::vector<std::string> keys;
@@ -173,7 +257,9 @@ Result<uint64_t> Store::MergePatients(std::string_view from, std::string_view in
   ev.object = "patient " + std::to_string(*from_no) + " into patient " + std::to_string(into_no);
   ev.detail = std::to_string(moved) + " records";
   events.push_back(std::move(ev));
-  EDS_RETURN_IF_ERROR(impl_->queue->Commit(std::move(ops), std::move(events)));
+  EDS_RETURN_IF_ERROR(
+      impl_->queue->Commit(std::move(ops), std::move(events),
+                           {{FactChange::Kind::kMergePatients, *from_no, into_no, "", ""}}));
   impl_->MarkDurable(riding);
   impl_->ForgetDurableIndexes();
   {

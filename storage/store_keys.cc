@@ -67,7 +67,8 @@ Result<ErasureReport> Store::ErasePatient(std::string_view patient, const AuditE
     ev.action = "patient.erase";
     ev.object = "patient " + std::to_string(no);
     ev.detail = std::to_string(report.records_deleted) + " records";
-    EDS_RETURN_IF_ERROR(impl_->queue->Commit(ops, {ev}));
+    EDS_RETURN_IF_ERROR(
+        impl_->queue->Commit(ops, {ev}, {{FactChange::Kind::kErasePatient, no, 0, "", ""}}));
     impl_->patient_cache.erase(hashed);
     impl_->dek_cache.Erase(no);
   }

@@ -14,6 +14,7 @@
 
 #include "common/mutex.h"
 #include "storage/audit_log.h"
+#include "storage/fact_observer.h"
 #include "storage/internal/key_cache.h"
 #include "storage/internal/write_queue.h"
 #include "storage/key_ring.h"
@@ -72,6 +73,20 @@ struct Store::Impl {
   std::unordered_map<std::string, std::string> durable_aliases EDS_GUARDED_BY(cache_mu);
   std::unordered_set<std::string> durable_buckets EDS_GUARDED_BY(cache_mu);
   void ForgetDurableIndexes();
+
+  // Facts observers (Store::WatchFacts) and, while one loads, the changes committed meanwhile
+  // (applied after the load, which reads a snapshot taken before them).
+  struct Watch {
+    FactObserver* observer = nullptr;
+    bool loading = true;
+    std::vector<FactChange> pending;
+  };
+  Mutex observer_mu;
+  std::vector<std::unique_ptr<Watch>> watches EDS_GUARDED_BY(observer_mu);
+  // The write queue's commit hook.
+  void OnCommit(const std::vector<FactChange>& changes);
+  // Feeds `observer` every fact as of `snapshot`.
+  Status LoadFacts(FactObserver* observer, const rocksdb::Snapshot* snapshot);
 
   // Dictionary training runs once in the background when enough records exist.
   std::atomic<bool> training{false};

@@ -33,20 +33,37 @@ uint64_t WriteQueue::audit_entries() {
   return next_seq_ - 1;
 }
 
-Status WriteQueue::Commit(std::vector<WriteOp> ops, std::vector<AuditEvent> events) {
+void WriteQueue::RunExclusive(const std::function<void()>& fn) {
+  Writer w;
+  w.exclusive = &fn;
+  MutexLock lock(mu_);
+  queue_.push_back(&w);
+  lock.Wait(cv_, [&]() EDS_REQUIRES(mu_) { return queue_.front() == &w; });
+  // At the front, nobody else leads: run it with the lock released, as a leader writes.
+  mu_.Unlock();
+  fn();
+  mu_.Lock();
+  queue_.pop_front();
+  cv_.notify_all();
+}
+
+Status WriteQueue::Commit(std::vector<WriteOp> ops, std::vector<AuditEvent> events,
+                          std::vector<FactChange> changes) {
   Writer w;
   w.ops = std::move(ops);
   w.events = std::move(events);
+  w.changes = std::move(changes);
 
   MutexLock lock(mu_);
   queue_.push_back(&w);
   lock.Wait(cv_, [&]() EDS_REQUIRES(mu_) { return w.done || queue_.front() == &w; });
   if (w.done) return w.status;
 
-  // Leader: take a group from the front of the queue.
+  // Leader: take a group from the front of the queue, up to an exclusive runner.
   std::vector<Writer*> group;
   size_t bytes = 0;
   for (Writer* q : queue_) {
+    if (q->exclusive != nullptr) break;
     size_t size = 0;
     for (const auto& op : q->ops) size += op.key.size() + op.value.size();
     if (!group.empty() && bytes + size > kMaxGroupBytes) break;
@@ -102,6 +119,11 @@ Status WriteQueue::Commit(std::vector<WriteOp> ops, std::vector<AuditEvent> even
   }
   const Status status = FromRocks(rs);
   if (!status.ok()) failed_ = true;
+  if (status.ok() && hook_) {
+    for (Writer* q : group) {
+      if (!q->changes.empty()) hook_(q->changes);
+    }
+  }
   mu_.Lock();
 
   if (status.ok()) {

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "common/mutex.h"
 #include "common/status.h"
 #include "storage/audit_log.h"
+#include "storage/fact_observer.h"
 #include "storage/internal/column_families.h"
 
 namespace eds::storage::internal {
@@ -34,8 +36,18 @@ class WriteQueue {
   WriteQueue(rocksdb::DB* db, const std::vector<rocksdb::ColumnFamilyHandle*>& handles,
              const AuditChain* chain, Clock& clock, uint64_t next_seq, std::string head);
 
-  // Commits `ops` and one audit entry per event atomically; durable (synced) when OK.
-  Status Commit(std::vector<WriteOp> ops, std::vector<AuditEvent> events);
+  // Called by the leader after each durable group, with the group's fact changes in commit
+  // order, before any later group commits. Set once, before the first commit.
+  using CommitHook = std::function<void(const std::vector<FactChange>&)>;
+  void set_commit_hook(CommitHook hook) { hook_ = std::move(hook); }
+
+  // Commits `ops` and one audit entry per event atomically; durable (synced) when OK. `changes`
+  // go to the commit hook once durable.
+  Status Commit(std::vector<WriteOp> ops, std::vector<AuditEvent> events,
+                std::vector<FactChange> changes = {});
+  // Runs `fn` between two commits: every commit queued before has been made, none after starts
+  // until it returns.
+  void RunExclusive(const std::function<void()>& fn);
 
   // Number of audit entries written so far.
   uint64_t audit_entries();
@@ -46,6 +58,8 @@ class WriteQueue {
   struct Writer {
     std::vector<WriteOp> ops;
     std::vector<AuditEvent> events;
+    std::vector<FactChange> changes;
+    const std::function<void()>* exclusive = nullptr;
     Status status;
     bool done = false;
   };
@@ -54,6 +68,7 @@ class WriteQueue {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   const AuditChain* chain_;
   Clock& clock_;
+  CommitHook hook_;
 
   std::atomic<bool> failed_{false};
   Mutex mu_;

@@ -51,6 +51,7 @@ class ReleaseTest : public ::testing::Test {
     }
   }
   void Open() {
+    book_.reset();  // the book watches the store's facts: it goes first
     store_.reset();
     store_ = std::move(storage::Store::Open(options_, master_.Clone()).value());
     book_ = std::make_unique<ReleaseBook>(*store_, SystemClock::Get());
