@@ -373,7 +373,8 @@ Notes:
 - edsd facts load: the store's facts decrypted and decoded into the in-memory FactIndex, as
   edsd does once, at its first release after a start (ingest keeps it current afterwards).
 - edsd engine: aggregate::ComputeMeasures over that FactIndex, in-process, RSS = VmHWM of that
-  process (the index included). PostgreSQL 15 defaults (shared_buffers 128 MB, parallel workers on), table facts
+  process (the index included).
+- PostgreSQL 15 defaults (shared_buffers 128 MB, parallel workers on), table facts
   loaded by COPY, no index, VACUUM ANALYZE; RSS = VmHWM of the session's backend (parallel
   workers not counted). SQLite on disk, .import, no index, ANALYZE; RSS = its process's.
 - SQL: one statement per measure, a MATERIALIZED CTE of the population's rows then one

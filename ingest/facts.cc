@@ -318,32 +318,6 @@ void CompleteFromDemographics(const Demographics& d, std::vector<Fact>* facts) {
   }
 }
 
-uint32_t MonthBucket(int32_t day) {
-  const CivilDate c = CivilOf(day);
-  return static_cast<uint32_t>(std::max(c.year, 0) * 12 + static_cast<int>(c.month) - 1);
-}
-
-std::vector<uint32_t> FactBuckets(const std::vector<Fact>& facts) {
-  std::vector<uint32_t> out;
-  auto add = [&](uint32_t b) {
-    if (std::find(out.begin(), out.end(), b) == out.end()) out.push_back(b);
-  };
-  for (const auto& f : facts) {
-    if (f.type == FactType::kPatient) {
-      if (f.end_day != kUnknownDay) add(MonthBucket(f.end_day));
-      continue;
-    }
-    if (f.day == kUnknownDay) continue;
-    const uint32_t first = MonthBucket(f.day);
-    uint32_t last = first;
-    if (f.end_day != kUnknownDay && f.end_day > f.day) {
-      last = std::min(MonthBucket(f.end_day), first + 35);
-    }
-    for (uint32_t b = first; b <= last; ++b) add(b);
-  }
-  return out;
-}
-
 std::string EncodeFacts(const std::vector<Fact>& facts) {
   std::string out;
   out.push_back(static_cast<char>(kFormatVersion));

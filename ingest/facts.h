@@ -102,12 +102,6 @@ std::vector<Fact> ExtractFacts(const fhir::ParsedResource& resource, const Demog
 // Fills unknown age and sex of events from the patient's demographics.
 void CompleteFromDemographics(const Demographics& d, std::vector<Fact>* facts);
 
-// The month a day falls in, as a store time bucket (year * 12 + month - 1).
-uint32_t MonthBucket(int32_t day);
-// The months the facts fall in (events; the whole of a stay, up to three years; a death): what
-// a period's scan looks up. Patient birth months are not indexed.
-std::vector<uint32_t> FactBuckets(const std::vector<Fact>& facts);
-
 // Compact binary form (docs/formats/facts.md); Decode errors: kDataLoss.
 std::string EncodeFacts(const std::vector<Fact>& facts);
 Result<std::vector<Fact>> DecodeFacts(std::string_view bytes);

@@ -56,7 +56,7 @@ std::string FilingBatch::AddPatient(const fhir::ParsedResource& patient, const s
     awaiting_demographics_.erase(waiting);
   }
   const std::vector<Fact> facts = ExtractFacts(patient, &d);
-  records_.push_back({pseudonym, ref, std::move(text), EncodeFacts(facts), FactBuckets(facts)});
+  records_.push_back({pseudonym, ref, std::move(text), EncodeFacts(facts)});
   return pseudonym;
 }
 
@@ -93,7 +93,7 @@ void FilingBatch::AddFor(const std::string& pseudonym, const fhir::ParsedResourc
     awaiting_demographics_[pseudonym].push_back(records_.size());
   }
   records_.push_back({pseudonym, resource.resource_type + "/" + id, std::move(text),
-                      facts.empty() ? std::string() : EncodeFacts(facts), FactBuckets(facts)});
+                      facts.empty() ? std::string() : EncodeFacts(facts)});
 }
 
 void FilingBatch::AddRaw(const std::string& pseudonym, const std::string& logical_id,

@@ -207,16 +207,6 @@ std::string Store::Impl::HashPseudonym(std::string_view patient) const {
 void Store::Impl::ForgetDurableIndexes() {
   MutexLock lock(cache_mu);
   durable_aliases.clear();
-  durable_buckets.clear();
-}
-
-std::string Store::Impl::BucketKey(uint32_t bucket, uint64_t patient_no) const {
-  std::string b;
-  PutBigEndian32(b, bucket);
-  // BLAKE2b's shortest output is 16 bytes; 8 of them tell buckets apart well enough.
-  std::string key = KeyedHash(*index_key, "bucket:" + b, 16).substr(0, internal::kBucketHashSize);
-  PutBigEndian64(key, patient_no);
-  return key;
 }
 
 std::string Store::Impl::HashLogicalId(std::string_view logical_id) const {
@@ -236,7 +226,6 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
   ops.reserve(3 * records.size() + aliases.size() + outbox.size() + 2);
   EDS_RETURN_IF_ERROR(OutboxOps(outbox, &ops));
   std::vector<std::pair<std::string, std::string>> new_aliases;  // hashed alias, pseudonym
-  std::unordered_set<std::string> new_buckets;
   for (const auto& a : aliases) {
     if (a.alias.empty() || a.patient.empty()) return InvalidArgumentError("empty alias");
     std::string key = HashAlias(a.alias);
@@ -289,16 +278,6 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
       }
     }
     if (no != 0) ops.push_back({WriteOp::Kind::kPut, Cf::kOwners, hashed_id, no_bytes});
-    for (uint32_t b : r.fact_buckets) {
-      std::string bucket_key = BucketKey(b, no);
-      {
-        MutexLock lock(cache_mu);
-        if (durable_buckets.count(bucket_key) != 0) continue;
-      }
-      if (new_buckets.insert(bucket_key).second) {
-        ops.push_back({WriteOp::Kind::kPut, Cf::kFactBuckets, std::move(bucket_key), ""});
-      }
-    }
     envelopes.push_back({ops.size(), deks.size() - 1, &r.payload});
     ops.push_back({WriteOp::Kind::kPut, Cf::kRecords, std::move(key), ""});
   }
@@ -334,8 +313,6 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
     MutexLock lock(cache_mu);
     if (durable_aliases.size() + new_aliases.size() > kMaxCached) durable_aliases.clear();
     for (auto& [key, patient] : new_aliases) durable_aliases[std::move(key)] = std::move(patient);
-    if (durable_buckets.size() + new_buckets.size() > kMaxCached) durable_buckets.clear();
-    durable_buckets.merge(new_buckets);
   }
   writes_since_check += records.size();
   MaybeTrainDictionary();

@@ -43,9 +43,6 @@ struct RecordWrite {
   // apart so aggregates scan them without touching records). nullopt: the record has no facts
   // (a raw message, a marker); "" deletes facts an earlier version of the record had.
   std::optional<std::string> facts = std::nullopt;
-  // Time buckets (e.g. months) the facts fall in, so a scan of a period visits only the
-  // patients with facts in it. Opaque numbers to the store.
-  std::vector<uint32_t> fact_buckets = {};
 };
 
 // An alias names a patient by another of its identifiers (a hospital number, a FHIR Patient id):
@@ -128,10 +125,6 @@ class Store {
   // in key order; `fn` returns false to stop early. One audit entry.
   using FactScanFn = std::function<bool(uint64_t patient_number, std::string_view facts)>;
   Status ScanFacts(const FactScanFn& fn, const AuditEvent& event);
-  // ScanFacts() restricted to the patients with facts in any of `buckets` (each such patient's
-  // facts all delivered, in patient order).
-  Status ScanFactsInBuckets(const std::vector<uint32_t>& buckets, const FactScanFn& fn,
-                            const AuditEvent& event);
   // The store's number for a patient (what scans report), or kNotFound.
   Result<uint64_t> PatientNumber(std::string_view patient);
 

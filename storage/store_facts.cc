@@ -50,35 +50,6 @@ Status Store::ScanFacts(const FactScanFn& fn, const AuditEvent& event) {
   return impl_->DecryptRange(it.get(), Cf::kFacts, "", "", fn).status();
 }
 
-Status Store::ScanFactsInBuckets(const std::vector<uint32_t>& buckets, const FactScanFn& fn,
-                                 const AuditEvent& event) {
-  EDS_RETURN_IF_ERROR(impl_->queue->Commit({}, {event}));
-  std::set<uint64_t> patients;
-  rocksdb::ReadOptions ro;
-  ro.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(Cf::kFactBuckets)));
-  for (uint32_t b : buckets) {
-    const std::string prefix = impl_->BucketKey(b, 0).substr(0, internal::kBucketHashSize);
-    for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
-      if (it->key().size() != internal::kBucketHashSize + 8) {
-        return DataLossError("fact bucket key of a wrong size");
-      }
-      patients.insert(GetBigEndian64(std::string_view(it->key().data(), it->key().size()),
-                                     internal::kBucketHashSize));
-    }
-  }
-  EDS_RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading fact buckets"));
-  // One iterator for every patient: a Seek costs far less than a new iterator.
-  auto facts = impl_->ScanIterator(Cf::kFacts);
-  for (uint64_t no : patients) {
-    EDS_ASSIGN_OR_RETURN(bool stopped,
-                         impl_->DecryptRange(facts.get(), Cf::kFacts, internal::RecordKey(no, ""),
-                                             internal::RecordKey(no + 1, ""), fn));
-    if (stopped) break;
-  }
-  return OkStatus();
-}
-
 void Store::Impl::OnCommit(const std::vector<FactChange>& changes) {
   MutexLock lock(observer_mu);
   for (auto& w : watches) {
@@ -163,7 +134,6 @@ void Store::UnwatchFacts(FactObserver* observer) {
   });
 }
 
-// Bucket entries of one patient (erasure, merge): the bucket is hashed, so look at them all.
 Result<std::vector<std::string>> Store::Impl::BucketKeysOf(uint64_t patient_no) {
   std::vector<std::string> keys;
   std::unique_ptr<rocksdb::Iterator> it(
@@ -229,14 +199,8 @@ Result<uint64_t> Store::MergePatients(std::string_view from, std::string_view in
     EDS_RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the merged patient"));
     ops.push_back({WriteOp::Kind::kDeleteRange, c, begin, end});
   }
-  // The survivor has facts in every bucket the merged patient had.
   EDS_ASSIGN_OR_RETURN(auto buckets, impl_->BucketKeysOf(*from_no));
-  for (const auto& k : buckets) {
-    std::string moved_key = k.substr(0, internal::kBucketHashSize);
-    PutBigEndian64(moved_key, into_no);
-    ops.push_back({WriteOp::Kind::kPut, Cf::kFactBuckets, std::move(moved_key), ""});
-    ops.push_back({WriteOp::Kind::kDelete, Cf::kFactBuckets, k, ""});
-  }
+  for (const auto& k : buckets) ops.push_back({WriteOp::Kind::kDelete, Cf::kFactBuckets, k, ""});
   // Aliases that named the merged patient now name the survivor.
   std::unique_ptr<rocksdb::Iterator> ait(
       impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(Cf::kAliases)));

@@ -76,8 +76,9 @@ inline std::string FactsAssociatedData(std::string_view record_key) {
 // owners CF: keyed hash of the logical id (16) -> patient number (8, big-endian). Says no more
 // than the record key itself.
 
-// fact_buckets CF: BLAKE2b-64(index key, "bucket:" || bucket) (8) || patient number (8) -> "":
-// which patients have facts in a time bucket (a month), without saying which month.
+// fact_buckets CF: BLAKE2b-64(index key, "bucket:" || bucket) (8) || patient number (8) -> "".
+// Written by earlier versions, before the aggregate engine kept its facts in memory; no longer
+// written, still opened (RocksDB opens every family), and a patient's entries go with it.
 inline constexpr size_t kBucketHashSize = 8;
 
 // audit CF: sequence number (8, big-endian)

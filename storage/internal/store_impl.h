@@ -67,11 +67,10 @@ struct Store::Impl {
   uint64_t next_patient_no EDS_GUARDED_BY(key_mu) = 1;
 
   // Index entries known to be durable, so repeated writes (a patient's next message) do not
-  // write them again: alias hash -> pseudonym, and fact-bucket keys. Cleared when an erasure or
-  // a merge changes aliases or buckets; dropped wholesale when they grow too big.
+  // write them again: alias hash -> pseudonym. Cleared when an erasure or a merge changes
+  // aliases; dropped wholesale when it grows too big.
   Mutex cache_mu;
   std::unordered_map<std::string, std::string> durable_aliases EDS_GUARDED_BY(cache_mu);
-  std::unordered_set<std::string> durable_buckets EDS_GUARDED_BY(cache_mu);
   void ForgetDurableIndexes();
 
   // Facts observers (Store::WatchFacts) and, while one loads, the changes committed meanwhile
@@ -102,7 +101,8 @@ struct Store::Impl {
   // Appends the ops of outbox changes (sealed entries, the last-sequence marker).
   Status OutboxOps(const std::vector<OutboxWrite>& outbox, std::vector<internal::WriteOp>* ops);
   std::string HashPseudonym(std::string_view patient) const;
-  std::string BucketKey(uint32_t bucket, uint64_t patient_no) const;
+  // The fact-bucket entries of a patient (column_families.h): no longer written, removed with
+  // their patient.
   Result<std::vector<std::string>> BucketKeysOf(uint64_t patient_no);
   // An iterator for a full or ranged scan (no block-cache pollution, read-ahead).
   std::unique_ptr<rocksdb::Iterator> ScanIterator(internal::Cf c);

@@ -296,7 +296,7 @@ TEST_P(AttackerTest, NoMaskedCellIsPinnedAcrossAMonthAndItsWeeks) {
     patient.sex = rng() % 2 ? ingest::Sex::kFemale : ingest::Sex::kMale;
     patient.day = DayOf("1930-01-15") + static_cast<int32_t>(rng() % 30000);
     records.push_back({"p" + std::to_string(p), "Patient/" + std::to_string(p), "{}",
-                       ingest::EncodeFacts({patient}), ingest::FactBuckets({patient})});
+                       ingest::EncodeFacts({patient})});
     for (int e = 0, n = static_cast<int>(rng() % 3); e < n; ++e) {
       Fact stay;
       stay.type = FactType::kEncounter;
@@ -304,7 +304,7 @@ TEST_P(AttackerTest, NoMaskedCellIsPinnedAcrossAMonthAndItsWeeks) {
       stay.day = DayOf("2025-01-01") + static_cast<int32_t>(rng() % 31);
       records.push_back({"p" + std::to_string(p),
                          "E/" + std::to_string(p) + "-" + std::to_string(e), "{}",
-                         ingest::EncodeFacts({stay}), ingest::FactBuckets({stay})});
+                         ingest::EncodeFacts({stay})});
     }
     ASSERT_TRUE(store->Write(records, {"t", "w", "", ""}).ok());
   }

@@ -61,8 +61,7 @@ class EngineTest : public ::testing::Test {
   void Put(const std::string& patient, const std::vector<Fact>& facts) {
     std::vector<storage::RecordWrite> records;
     for (const auto& f : facts) {
-      records.push_back({patient, "R/" + std::to_string(next_++), "{}", ingest::EncodeFacts({f}),
-                         ingest::FactBuckets({f})});
+      records.push_back({patient, "R/" + std::to_string(next_++), "{}", ingest::EncodeFacts({f})});
     }
     ASSERT_TRUE(store_->Write(records, {"test", "write", "", ""}).ok());
   }

@@ -42,11 +42,10 @@ class ReleaseTest : public ::testing::Test {
       stay.type = FactType::kEncounter;
       stay.encounter_class = p < 40 ? "IMP" : "EMER";
       stay.day = DayOf("2025-01-10") + p % 15;
-      ASSERT_THAT(store_->Write({{"p" + std::to_string(p), "Patient/1", "{}",
-                                  ingest::EncodeFacts({patient}), ingest::FactBuckets({patient})},
-                                 {"p" + std::to_string(p), "Encounter/1", "{}",
-                                  ingest::EncodeFacts({stay}), ingest::FactBuckets({stay})}},
-                                {"t", "w", "", ""}),
+      ASSERT_THAT(store_->Write(
+                      {{"p" + std::to_string(p), "Patient/1", "{}", ingest::EncodeFacts({patient})},
+                       {"p" + std::to_string(p), "Encounter/1", "{}", ingest::EncodeFacts({stay})}},
+                      {"t", "w", "", ""}),
                   IsOk());
     }
   }
@@ -164,10 +163,10 @@ TEST_F(ReleaseTest, ANewReleaseIsDifferencedAgainstApprovedOnes) {
     stay.type = FactType::kEncounter;
     stay.encounter_class = "IMP";
     stay.day = DayOf("2025-01-28");
-    ASSERT_THAT(store_->Write({{"p" + std::to_string(p), "Encounter/1", "{}",
-                                ingest::EncodeFacts({stay}), ingest::FactBuckets({stay})}},
-                              {"t", "w", "", ""}),
-                IsOk());
+    ASSERT_THAT(
+        store_->Write({{"p" + std::to_string(p), "Encounter/1", "{}", ingest::EncodeFacts({stay})}},
+                      {"t", "w", "", ""}),
+        IsOk());
   }
   auto month = book_->Compute(packs_, "2025-01", {}, {}, "edsctl").value();
   EXPECT_EQ(CellsOfBundle(month.bundle)->at(total), std::nullopt);

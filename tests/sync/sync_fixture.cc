@@ -23,10 +23,8 @@ void SyncFixture::FillStore(storage::Store& store, int women, int men) {
     stay.encounter_class = p < women ? "IMP" : "EMER";
     stay.day = ingest::DayOf("2025-01-10") + p % 15;
     const std::string pseudonym = "p" + std::to_string(p);
-    ASSERT_THAT(store.Write({{pseudonym, "Patient/1", "{}", ingest::EncodeFacts({patient}),
-                              ingest::FactBuckets({patient})},
-                             {pseudonym, "Encounter/1", "{}", ingest::EncodeFacts({stay}),
-                              ingest::FactBuckets({stay})}},
+    ASSERT_THAT(store.Write({{pseudonym, "Patient/1", "{}", ingest::EncodeFacts({patient})},
+                             {pseudonym, "Encounter/1", "{}", ingest::EncodeFacts({stay})}},
                             {"test", "write", "", ""}),
                 IsOk());
   }
