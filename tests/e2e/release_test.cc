@@ -28,6 +28,23 @@ class ReleaseE2eTest : public ::testing::Test {
     edsd_->Signal(SIGTERM);
     ASSERT_TRUE(edsd_->WaitExit(seconds(5)).has_value());
   }
+  void ImportSample() {
+    std::vector<std::string> import = {"import", "--report", dir_.Sub("import.tsv")};
+    for (const char* f : {"Patient.000.ndjson", "Encounter.000.ndjson.gz",
+                          "Condition.000.ndjson.zst", "Immunization.000.ndjson"}) {
+      import.push_back(SourcePath(std::string("tests/data/fhir/bulk/") + f).string());
+    }
+    const auto imported = Edsctl(import);
+    ASSERT_EQ(imported.exit_code, 0) << imported.output;
+  }
+  nlohmann::json ComputeAndShow(const std::string& period) {
+    const auto computed = Edsctl({"--json", "release", "compute", period});
+    EXPECT_EQ(computed.exit_code, 0) << computed.output;
+    const auto id = nlohmann::json::parse(computed.output)["id"].get<std::string>();
+    const auto shown = Edsctl({"--json", "release", "show", id});
+    EXPECT_EQ(shown.exit_code, 0) << shown.output;
+    return nlohmann::json::parse(shown.output);
+  }
   CommandResult Edsctl(std::vector<std::string> args) {
     args.insert(args.begin(), {BuiltBinary("edsctl"), "--config", config_});
     return RunCommand(args, seconds(60));
@@ -39,14 +56,20 @@ class ReleaseE2eTest : public ::testing::Test {
   std::unique_ptr<EdsdProcess> edsd_;
 };
 
-TEST_F(ReleaseE2eTest, ComputeShowApproveFromImportedData) {
-  std::vector<std::string> import = {"import", "--report", dir_.Sub("import.tsv")};
-  for (const char* f : {"Patient.000.ndjson", "Encounter.000.ndjson.gz", "Condition.000.ndjson.zst",
-                        "Immunization.000.ndjson"}) {
-    import.push_back(SourcePath(std::string("tests/data/fhir/bulk/") + f).string());
+// The ambulatory-visits total of a computed release: its count, or -1 when masked.
+int64_t AmbulatoryTotal(const nlohmann::json& shown) {
+  const auto bundle = nlohmann::json::parse(shown["bundle"].get<std::string>());
+  for (const auto& e : bundle["entry"]) {
+    const auto& report = e["resource"];
+    if (report["measure"] != "https://eds-node.fr/fhir/Measure/ambulatory-visits|1.0.0") continue;
+    const auto& total = report["group"][0]["population"][0];
+    return total.contains("count") ? total["count"].get<int64_t>() : -1;
   }
-  const auto imported = Edsctl(import);
-  ASSERT_EQ(imported.exit_code, 0) << imported.output;
+  return -2;
+}
+
+TEST_F(ReleaseE2eTest, ComputeShowApproveFromImportedData) {
+  ImportSample();
 
   // February 1990 holds three outpatient visits of the sample: fewer than k, masked.
   auto computed = Edsctl({"--json", "release", "compute", "1990-02"});
@@ -98,6 +121,27 @@ TEST_F(ReleaseE2eTest, ComputeShowApproveFromImportedData) {
   const auto bad = Edsctl({"release", "compute", "1990-13"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_NE(bad.output.find("period"), std::string::npos) << bad.output;
+}
+
+// The daemon loads its facts into memory at its first release and keeps them current: what is
+// imported afterwards counts at once, exactly as after a restart that loads them afresh.
+TEST_F(ReleaseE2eTest, WhatArrivesAfterTheFirstReleaseCountsAsAfterARestart) {
+  const auto before = ComputeAndShow("1990-02");
+  EXPECT_EQ(AmbulatoryTotal(before), 0) << before.dump();
+
+  ImportSample();
+  const auto kept = ComputeAndShow("1990-02");
+  EXPECT_EQ(AmbulatoryTotal(kept), -1);  // three visits now: masked
+
+  edsd_->Signal(SIGTERM);
+  ASSERT_TRUE(edsd_->WaitExit(seconds(5)).has_value());
+  SetUp();
+  const auto fresh = ComputeAndShow("1990-02");
+  EXPECT_EQ(AmbulatoryTotal(fresh), -1);
+  // The same cells masked for the same reasons, cell by cell.
+  ASSERT_TRUE(kept["disclosure"].is_array());
+  EXPECT_EQ(kept["disclosure"], fresh["disclosure"]);
+  EXPECT_GT(kept["disclosure"].size(), 0u);
 }
 
 }  // namespace
