@@ -284,7 +284,8 @@ eds_import() {
   local t0 t1 rc=0
   edsd_start
   t0=$(now)
-  timeout "$step_timeout" "$edsctl" --socket "$eds_sock" import "$corpus/resources.ndjson" \
+  timeout "$step_timeout" "$edsctl" --socket "$eds_sock" import --report "$eds_dir/import.report.tsv" \
+    "$corpus/resources.ndjson" \
     >"$eds_dir/import.log" 2>&1 || rc=$?
   t1=$(now)
   if ((rc != 0)); then

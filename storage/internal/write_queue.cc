@@ -2,6 +2,8 @@
 
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
+
 #include "common/encoding.h"
 
 namespace eds::storage::internal {
@@ -15,6 +17,21 @@ Status FromRocks(const rocksdb::Status& s) {
   if (s.IsNoSpace()) return ResourceExhaustedError("store write failed: no space left on device");
   if (s.IsIOError()) return UnavailableError("store write failed: " + s.ToString());
   return InternalError("store write failed: " + s.ToString());
+}
+
+// RocksDB's memtable inserts a batch's keys one by one into a skip list; keys in ascending order
+// reuse the previous insert's position instead of searching from the top, which makes the
+// leader's serial part of a commit several times cheaper for big batches. The order of two
+// writes of the same key is kept (stable); a batch with a range deletion keeps its order, since
+// a range can cover keys it was written before or after.
+void SortForMemtable(std::vector<WriteOp>& ops) {
+  for (const auto& op : ops) {
+    if (op.kind == WriteOp::Kind::kDeleteRange) return;
+  }
+  std::stable_sort(ops.begin(), ops.end(), [](const WriteOp& a, const WriteOp& b) {
+    if (a.cf != b.cf) return a.cf < b.cf;
+    return a.key < b.key;
+  });
 }
 
 }  // namespace
@@ -49,6 +66,7 @@ void WriteQueue::RunExclusive(const std::function<void()>& fn) {
 
 Status WriteQueue::Commit(std::vector<WriteOp> ops, std::vector<AuditEvent> events,
                           std::vector<FactChange> changes) {
+  SortForMemtable(ops);
   Writer w;
   w.ops = std::move(ops);
   w.events = std::move(events);

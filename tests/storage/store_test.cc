@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "tests/storage/store_fixture.h"
@@ -41,6 +42,37 @@ TEST_F(StoreTest, RewritingALogicalIdReplacesTheRecord) {
   int n = 0;
   EDS_ASSERT_OK(store->Scan([&](uint64_t, std::string_view) { return ++n, true; }, TestEvent()));
   EXPECT_EQ(n, 1);
+}
+
+TEST_F(StoreTest, WithinOneBatchTheLastVersionOfARecordWins) {
+  // The write path sorts a batch by key for the memtable: versions of one key keep their order.
+  auto store = OpenOrDie();
+  std::vector<RecordWrite> batch;
+  for (int i = 0; i < 50; ++i) {
+    batch.push_back({"p" + std::to_string(i % 7), "Observation/" + std::to_string(i % 5),
+                     "v" + std::to_string(i), "f" + std::to_string(i)});
+  }
+  EDS_ASSERT_OK(store->Write(batch, TestEvent()));
+  store.reset();
+  store = OpenOrDie();  // read back from the WAL, as after a crash
+  for (int p = 0; p < 7; ++p) {
+    for (int o = 0; o < 5; ++o) {
+      int last = -1;
+      for (int i = 0; i < 50; ++i) {
+        if (i % 7 == p && i % 5 == o) last = i;
+      }
+      auto read =
+          store->Read("p" + std::to_string(p), "Observation/" + std::to_string(o), TestEvent());
+      ASSERT_THAT(read, IsOk());
+      EXPECT_EQ(*read, "v" + std::to_string(last));
+    }
+  }
+  std::multiset<std::string> facts;
+  EDS_ASSERT_OK(store->ScanFacts(
+      [&](uint64_t, std::string_view f) { return facts.emplace(f), true; }, TestEvent()));
+  EXPECT_EQ(facts.size(), 35u);
+  EXPECT_EQ(facts.count("f49"), 1u);
+  EXPECT_EQ(facts.count("f0"), 0u);  // p0's Observation/0 was written again as i = 35
 }
 
 TEST_F(StoreTest, OpeningWithAnotherMasterKeyFailsClearly) {
