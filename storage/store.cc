@@ -245,12 +245,13 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
   uint64_t no = 0;
   std::string no_bytes;
   KeyBytes dek;
-  // Record envelopes (compression and encryption: most of the work) are made after this loop,
-  // on two threads for big batches; their ops keep their place.
+  // Record and facts envelopes (compression and encryption: most of the work) are made after
+  // this loop, on two threads for big batches; their ops keep their place.
   struct Envelope {
     size_t op;
     size_t dek;
     const std::string* payload;
+    bool facts;  // authenticated with the facts' associated data
   };
   std::vector<Envelope> envelopes;
   std::vector<KeyBytes> deks;
@@ -272,20 +273,21 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
       if (r.facts->empty()) {
         ops.push_back({WriteOp::Kind::kDelete, Cf::kFacts, key, ""});
       } else {
-        EDS_ASSIGN_OR_RETURN(std::string sealed,
-                             codec->Encode(internal::FactsAssociatedData(key), *r.facts, dek));
-        ops.push_back({WriteOp::Kind::kPut, Cf::kFacts, key, std::move(sealed)});
+        envelopes.push_back({ops.size(), deks.size() - 1, &*r.facts, true});
+        ops.push_back({WriteOp::Kind::kPut, Cf::kFacts, key, ""});
       }
     }
     if (no != 0) ops.push_back({WriteOp::Kind::kPut, Cf::kOwners, hashed_id, no_bytes});
-    envelopes.push_back({ops.size(), deks.size() - 1, &r.payload});
+    envelopes.push_back({ops.size(), deks.size() - 1, &r.payload, false});
     ops.push_back({WriteOp::Kind::kPut, Cf::kRecords, std::move(key), ""});
   }
   Status encode_status[2];
   auto encode = [&](size_t from, size_t to, Status* status) {
     for (size_t i = from; i < to; ++i) {
       WriteOp& op = ops[envelopes[i].op];
-      auto envelope = codec->Encode(op.key, *envelopes[i].payload, deks[envelopes[i].dek]);
+      const Envelope& e = envelopes[i];
+      auto envelope = codec->Encode(e.facts ? internal::FactsAssociatedData(op.key) : op.key,
+                                    *e.payload, deks[e.dek]);
       if (!envelope.ok()) {
         *status = envelope.status();
         return;
