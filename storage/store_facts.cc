@@ -1,7 +1,7 @@
 // Facts scans, reads by logical id, and patient merges.
 #include <rocksdb/db.h>
 
-#include <set>
+#include <algorithm>
 
 #include "common/encoding.h"
 #include "common/status_macros.h"
@@ -121,6 +121,10 @@ Status Store::WatchFacts(FactObserver* observer, const AuditEvent& event) {
     return loaded;
   }
   MutexLock lock(impl_->observer_mu);
+  // Unwatched meanwhile (from another thread): nothing more to hand over.
+  const bool still = std::any_of(impl_->watches.begin(), impl_->watches.end(),
+                                 [&](const auto& w) { return w.get() == watch; });
+  if (!still) return OkStatus();
   if (!watch->pending.empty()) observer->Apply(watch->pending);
   watch->pending = {};
   watch->loading = false;
