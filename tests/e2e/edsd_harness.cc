@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -19,7 +20,46 @@ extern char** environ;
 
 namespace eds::testing {
 
+namespace {
+
+// Whether a listening socket could bind `port` on loopback now.
+bool CanBind(uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// The lowest port the kernel hands out to outgoing connections (and to bind(0)).
+int EphemeralLow() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 32768;
+  in >> low;
+  return in ? low : 32768;
+}
+
+}  // namespace
+
 uint16_t FreeLoopbackPort() {
+  // Below the ephemeral range, so no client connection of a test running alongside can take
+  // the port between this check and the daemon's bind (which a port from bind(0) allowed);
+  // spread by process id so parallel tests start in different places.
+  constexpr int kFirst = 20000;
+  static std::atomic<uint32_t> next{0};
+  const int span = EphemeralLow() - kFirst;
+  if (span >= 1000) {
+    const uint32_t start = static_cast<uint32_t>(::getpid()) * 7919u;
+    for (int attempt = 0; attempt < 500; ++attempt) {
+      const auto port =
+          static_cast<uint16_t>(kFirst + (start + next++) % static_cast<uint32_t>(span));
+      if (CanBind(port)) return port;
+    }
+  }
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;

@@ -13,7 +13,7 @@
 
 namespace eds::testing {
 
-// A free TCP port on 127.0.0.1 (bound then released; the kernel does not hand it out again soon).
+// A free TCP port on 127.0.0.1, below the kernel's ephemeral range (see edsd_harness.cc).
 uint16_t FreeLoopbackPort();
 
 // The datagram socket systemd would own: edsd sends its notify messages here.
