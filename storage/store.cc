@@ -358,7 +358,9 @@ Result<bool> Store::Exists(std::string_view patient, std::string_view logical_id
 Status Store::Scan(const ScanFn& fn, const AuditEvent& event) {
   EDS_RETURN_IF_ERROR(impl_->queue->Commit({}, {event}));
   auto it = impl_->ScanIterator(Cf::kRecords);
-  return impl_->DecryptRange(it.get(), Cf::kRecords, "", "", fn).status();
+  return impl_->DecryptAll(
+      it.get(), Cf::kRecords,
+      [&](uint64_t no, std::string_view, std::string plain) { return fn(no, plain); });
 }
 
 std::unique_ptr<rocksdb::Iterator> Store::Impl::ScanIterator(Cf c) {
@@ -368,13 +370,10 @@ std::unique_ptr<rocksdb::Iterator> Store::Impl::ScanIterator(Cf c) {
   return std::unique_ptr<rocksdb::Iterator>(db->NewIterator(ro, cf(c)));
 }
 
-Result<bool> Store::Impl::DecryptRange(rocksdb::Iterator* it, Cf c, const std::string& begin,
-                                       const std::string& end,
-                                       const std::function<bool(uint64_t, std::string_view)>& fn) {
+Status Store::Impl::DecryptAll(rocksdb::Iterator* it, Cf c, const DecryptFn& fn) {
   uint64_t current_no = UINT64_MAX;
   KeyBytes dek;
-  for (begin.empty() ? it->SeekToFirst() : it->Seek(begin);
-       it->Valid() && (end.empty() || it->key().compare(end) < 0); it->Next()) {
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string_view k(it->key().data(), it->key().size());
     if (k.size() != internal::kRecordKeySize) return DataLossError("record key of a wrong size");
     const uint64_t no = GetBigEndian64(k);
@@ -387,10 +386,9 @@ Result<bool> Store::Impl::DecryptRange(rocksdb::Iterator* it, Cf c, const std::s
     auto plain = c == Cf::kFacts ? codec->Decode(internal::FactsAssociatedData(k), v, dek)
                                  : codec->Decode(k, v, dek);
     if (!plain.ok()) return plain.status();
-    if (!fn(no, *plain)) return true;
+    if (!fn(no, k, std::move(*plain))) return OkStatus();
   }
-  EDS_RETURN_IF_ERROR(FromRocksStatus(it->status(), "scanning the store"));
-  return false;
+  return FromRocksStatus(it->status(), "scanning the store");
 }
 
 Result<RecordVerifyReport> Store::VerifyRecords() {

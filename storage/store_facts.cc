@@ -47,7 +47,9 @@ Result<bool> Store::Holds(std::string_view patient, std::string_view logical_id,
 Status Store::ScanFacts(const FactScanFn& fn, const AuditEvent& event) {
   EDS_RETURN_IF_ERROR(impl_->queue->Commit({}, {event}));
   auto it = impl_->ScanIterator(Cf::kFacts);
-  return impl_->DecryptRange(it.get(), Cf::kFacts, "", "", fn).status();
+  return impl_->DecryptAll(
+      it.get(), Cf::kFacts,
+      [&](uint64_t no, std::string_view, std::string plain) { return fn(no, plain); });
 }
 
 void Store::Impl::OnCommit(const std::vector<FactChange>& changes) {
@@ -70,28 +72,16 @@ Status Store::Impl::LoadFacts(FactObserver* to, const rocksdb::Snapshot* snapsho
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf(Cf::kFacts)));
   std::vector<FactChange> chunk;
   chunk.reserve(kChunk);
-  uint64_t current_no = UINT64_MAX;
-  KeyBytes dek;
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    const std::string_view k(it->key().data(), it->key().size());
-    if (k.size() != internal::kRecordKeySize) return DataLossError("fact key of a wrong size");
-    const uint64_t no = GetBigEndian64(k);
-    if (no != current_no) {
-      EDS_RETURN_IF_ERROR(DataKey(no, &dek));
-      current_no = no;
-    }
-    EDS_ASSIGN_OR_RETURN(
-        std::string plain,
-        codec->Decode(internal::FactsAssociatedData(k),
-                      std::string_view(it->value().data(), it->value().size()), dek));
-    chunk.push_back(
-        {FactChange::Kind::kPut, no, 0, std::string(k.substr(8)), std::move(plain), true});
-    if (chunk.size() == kChunk) {
-      to->Apply(chunk);
-      chunk.clear();
-    }
-  }
-  EDS_RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading facts"));
+  EDS_RETURN_IF_ERROR(
+      DecryptAll(it.get(), Cf::kFacts, [&](uint64_t no, std::string_view key, std::string plain) {
+        chunk.push_back(
+            {FactChange::Kind::kPut, no, 0, std::string(key.substr(8)), std::move(plain), true});
+        if (chunk.size() == kChunk) {
+          to->Apply(chunk);
+          chunk.clear();
+        }
+        return true;
+      }));
   if (!chunk.empty()) to->Apply(chunk);
   return OkStatus();
 }

@@ -106,11 +106,10 @@ struct Store::Impl {
   Result<std::vector<std::string>> BucketKeysOf(uint64_t patient_no);
   // An iterator for a full or ranged scan (no block-cache pollution, read-ahead).
   std::unique_ptr<rocksdb::Iterator> ScanIterator(internal::Cf c);
-  // Decrypts, with `it` over family `c`, the records (or facts) with keys in [begin, end)
-  // ("" = open end), patient by patient; true when `fn` asked to stop.
-  Result<bool> DecryptRange(rocksdb::Iterator* it, internal::Cf c, const std::string& begin,
-                            const std::string& end,
-                            const std::function<bool(uint64_t, std::string_view)>& fn);
+  // Decrypts every record (or facts value) `it` over family `c` meets, in key order, patient by
+  // patient: fn(patient number, key, plaintext) returns false to stop.
+  using DecryptFn = std::function<bool(uint64_t, std::string_view key, std::string plain)>;
+  Status DecryptAll(rocksdb::Iterator* it, internal::Cf c, const DecryptFn& fn);
   // The audited read of the record at (patient number, hashed logical id).
   Result<std::string> ReadRecord(uint64_t no, const std::string& hashed_id,
                                  const AuditEvent& event);
