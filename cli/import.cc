@@ -37,6 +37,9 @@ constexpr auto kWriteTimeout = std::chrono::seconds(60);
 // longer, but not this long.
 constexpr auto kAnswerTimeout = std::chrono::minutes(10);
 constexpr size_t kReadBlockBytes = 256 * 1024;
+// Chunks sent before waiting for an answer: edsd reads and validates the next chunk while it
+// stores the one before it.
+constexpr int kChunksInFlight = 2;
 
 constexpr int kExitRejected = 1;
 constexpr int kExitUsage = 2;
@@ -258,6 +261,10 @@ class FileImport {
       Status s = SendChunk();
       if (!s.ok()) return s;
     }
+    while (unanswered_ > 0) {
+      Status s = ReadAnswer();
+      if (!s.ok()) return s;
+    }
     outcome_.already_imported = from_.offset > 0 && !outcome_.resumed_at_line;
     Status s = stream_.WriteFrame("", kWriteTimeout);
     if (!s.ok()) return s;
@@ -339,8 +346,26 @@ class FileImport {
 
   Status SendChunk() {
     Status s = stream_.WriteFrame(chunk_, kWriteTimeout);
-    if (!s.ok()) return s;
+    if (!s.ok()) {
+      // edsd may have refused an earlier chunk and closed: its answer says why.
+      if (unanswered_ > 0) {
+        Status refused = ReadAnswer();
+        if (!refused.ok()) return refused;
+      }
+      return s;
+    }
     chunk_.clear();
+    ++unanswered_;
+    while (unanswered_ >= kChunksInFlight) {
+      Status a = ReadAnswer();
+      if (!a.ok()) return a;
+    }
+    return OkStatus();
+  }
+
+  // The answer to the oldest chunk not answered yet.
+  Status ReadAnswer() {
+    --unanswered_;
     auto answer = stream_.ReadLine(kAnswerTimeout);
     if (!answer.ok()) return answer.status();
     if (!answer->value("ok", false)) {
@@ -375,6 +400,7 @@ class FileImport {
   std::string partial_;  // the current line, while incomplete
   bool oversize_ = false;
   std::string chunk_;
+  int unanswered_ = 0;           // chunks sent and not answered yet
   uint64_t local_rejected_ = 0;  // over the whole file
 };
 
@@ -403,8 +429,8 @@ FileOutcome ImportFile(const std::string& socket, const std::string& path, size_
     return outcome;
   }
   outcome.source = *source;
-  auto status =
-      daemon::ControlRequest(socket, {{"cmd", "import-status"}, {"source", *source}}, 60000);
+  auto status = daemon::ControlRequest(
+      socket, {{"cmd", "import-status"}, {"source", *source}, {"settle", true}}, 60000);
   if (!status.ok()) {
     unreachable = true;
     outcome.error = status.status().message();

@@ -2,6 +2,7 @@
 // declared EDS_GUARDED_BY(mu_) and the compiler checks every access (clang -Wthread-safety).
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 
@@ -49,6 +50,14 @@ class EDS_SCOPED_CAPABILITY MutexLock {
     std::unique_lock<std::mutex> lock(mu_.native(), std::adopt_lock);
     cv.wait(lock, pred);
     lock.release();
+  }
+  // As Wait, for at most `timeout`; returns pred().
+  template <typename Rep, typename Period, typename Pred>
+  bool WaitFor(std::condition_variable& cv, std::chrono::duration<Rep, Period> timeout, Pred pred) {
+    std::unique_lock<std::mutex> lock(mu_.native(), std::adopt_lock);
+    const bool met = cv.wait_for(lock, timeout, pred);
+    lock.release();
+    return met;
   }
 
  private:

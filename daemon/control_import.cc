@@ -1,10 +1,12 @@
 #include "daemon/control_import.h"
 
+#include <condition_variable>
 #include <set>
 #include <string>
 
 #include "common/log.h"
 #include "common/mutex.h"
+#include "daemon/import_reader.h"
 #include "ingest/bulk_ingest.h"
 
 namespace eds::daemon {
@@ -31,12 +33,23 @@ class ActiveSources {
     return sources_.insert(source).second;
   }
   void Release(const std::string& source) {
+    {
+      MutexLock lock(mu_);
+      sources_.erase(source);
+    }
+    released_.notify_all();
+  }
+  // Waits until no import of `source` runs, at most `timeout`: a client interrupted a moment
+  // ago may still have a chunk being stored.
+  void AwaitIdle(const std::string& source, std::chrono::milliseconds timeout) {
     MutexLock lock(mu_);
-    sources_.erase(source);
+    lock.WaitFor(released_, timeout,
+                 [&]() EDS_REQUIRES(mu_) { return sources_.count(source) == 0; });
   }
 
  private:
   Mutex mu_;
+  std::condition_variable released_;
   std::set<std::string> sources_ EDS_GUARDED_BY(mu_);
 };
 
@@ -63,38 +76,22 @@ class SourceClaim {
 };
 
 // The chunks of one import, until the stream ends; returns the reason it ended, for the log.
+// The reader reads and validates the next chunk while this thread stores the current one.
 std::string StreamChunks(ingest::BulkIngest& bulk, ControlStream& stream,
                          ingest::ImportProgress& progress, const std::string& actor,
                          std::chrono::milliseconds idle_timeout) {
-  std::string frame;
+  ImportReader reader(stream, progress.line, idle_timeout);
   for (;;) {
-    auto length = stream.ReadFrameLength(idle_timeout);
-    if (!length.ok()) {
-      if (length.status().code() == StatusCode::kDeadlineExceeded) {
-        stream
-            .WriteLine(Failure("no chunk within the idle timeout; the import is closed"),
-                       kAnswerTimeout)
-            .IgnoreError();
-        return "idle timeout";
+    ImportReader::Item item = reader.Next();
+    if (!item.chunk) {
+      if (item.ended == "done") {
+        stream.WriteLine({{"ok", true}, {"done", true}}, kAnswerTimeout).IgnoreError();
+      } else if (!item.failure.empty()) {
+        stream.WriteLine(Failure(item.failure), kAnswerTimeout).IgnoreError();
       }
-      return length.status().message();
+      return item.ended;
     }
-    if (*length == 0) {
-      stream.WriteLine({{"ok", true}, {"done", true}}, kAnswerTimeout).IgnoreError();
-      return "done";
-    }
-    if (*length > kMaxImportFrameBytes) {
-      stream
-          .WriteLine(Failure("a chunk of " + std::to_string(*length) +
-                             " bytes is larger than the limit of " +
-                             std::to_string(kMaxImportFrameBytes) + " bytes"),
-                     kAnswerTimeout)
-          .IgnoreError();
-      return "chunk too large";
-    }
-    Status read = stream.ReadFramePayload(*length, &frame, idle_timeout);
-    if (!read.ok()) return read.message();
-    auto result = bulk.IngestChunk(frame, progress, actor);
+    auto result = bulk.Ingest(std::move(*item.chunk), progress, actor);
     if (!result.ok()) {
       stream.WriteLine(Failure(result.status().message()), kAnswerTimeout).IgnoreError();
       return result.status().message();
@@ -121,6 +118,7 @@ nlohmann::json ImportStatus(ControlContext& ctx, const nlohmann::json& request) 
   if (ctx.bulk == nullptr) return Failure("import is not available");
   const std::string source = request.value("source", "");
   if (source.empty()) return Failure("an import needs a source id");
+  if (request.value("settle", false)) Active().AwaitIdle(source, kAnswerTimeout / 4);
   auto progress = ctx.bulk->Progress(source);
   if (!progress.ok()) return Failure(progress.status().message());
   if (!progress->has_value()) return {{"ok", true}, {"progress", nullptr}};

@@ -54,20 +54,14 @@ Result<std::optional<ImportProgress>> BulkIngest::Progress(const std::string& so
   return std::optional<ImportProgress>(p);
 }
 
-Result<ChunkResult> BulkIngest::IngestChunk(std::string_view chunk, const ImportProgress& before,
-                                            const std::string& actor) {
-  if (before.source_id.empty()) return InvalidArgumentError("an import needs a source id");
-  ChunkResult result;
+ReadChunk BulkIngest::Read(std::string_view chunk, uint64_t first_line) {
+  ReadChunk read;
+  read.bytes = chunk.size();
+  read.first_line = first_line;
   // Split into lines, then read them on two threads: reading and validating is most of the work
   // and every line stands alone. Filing stays in line order (a Patient before its resources).
-  struct Line {
-    uint64_t number = 0;
-    std::string_view text;
-    std::optional<Result<fhir::ParsedResource>> resource;
-    std::vector<fhir::Issue> issues;
-  };
-  std::vector<Line> lines;
-  uint64_t line = before.line;
+  std::vector<std::string_view> texts;
+  uint64_t line = first_line;
   for (size_t pos = 0; pos < chunk.size(); ++line) {
     size_t end = chunk.find('\n', pos);
     if (end == std::string_view::npos) end = chunk.size();
@@ -75,24 +69,42 @@ Result<ChunkResult> BulkIngest::IngestChunk(std::string_view chunk, const Import
     pos = end + 1;
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
     if (text.find_first_not_of(" \t") == std::string_view::npos) continue;
-    lines.push_back({line, text, std::nullopt, {}});
+    read.lines.push_back({line, std::nullopt, {}});
+    texts.push_back(text);
   }
-  auto read = [&lines](size_t from, size_t to) {
+  read.end_line = line;
+  auto parse = [&read, &texts](size_t from, size_t to) {
     for (size_t i = from; i < to; ++i) {
-      lines[i].resource = fhir::ReadResource(lines[i].text, &lines[i].issues);
+      read.lines[i].resource = fhir::ReadResource(texts[i], &read.lines[i].issues);
     }
   };
   constexpr size_t kParallelFrom = 256;  // below this a thread costs more than it saves
-  if (lines.size() >= kParallelFrom) {
-    const size_t half = lines.size() / 2;
-    std::thread other(read, half, lines.size());
-    read(0, half);
+  if (texts.size() >= kParallelFrom) {
+    const size_t half = texts.size() / 2;
+    std::thread other(parse, half, texts.size());
+    parse(0, half);
     other.join();
   } else {
-    read(0, lines.size());
+    parse(0, texts.size());
   }
+  return read;
+}
+
+Result<ChunkResult> BulkIngest::IngestChunk(std::string_view chunk, const ImportProgress& before,
+                                            const std::string& actor) {
+  return Ingest(Read(chunk, before.line), before, actor);
+}
+
+Result<ChunkResult> BulkIngest::Ingest(ReadChunk chunk, const ImportProgress& before,
+                                       const std::string& actor) {
+  if (before.source_id.empty()) return InvalidArgumentError("an import needs a source id");
+  if (chunk.first_line != before.line) {
+    return InvalidArgumentError("chunk read from line " + std::to_string(chunk.first_line) +
+                                " does not continue line " + std::to_string(before.line));
+  }
+  ChunkResult result;
   FilingBatch batch(store_, pseudonymizer_);
-  for (auto& l : lines) {
+  for (auto& l : chunk.lines) {
     auto& resource = *l.resource;
     if (!resource.ok()) {
       result.rejected.push_back(Rejection(l.number, l.issues));
@@ -125,8 +137,8 @@ Result<ChunkResult> BulkIngest::IngestChunk(std::string_view chunk, const Import
   records.resize(kept);
   result.stored = kept;
   result.progress = before;
-  result.progress.offset += chunk.size();
-  result.progress.line = line;
+  result.progress.offset += chunk.bytes;
+  result.progress.line = chunk.end_line;
   result.progress.stored += result.stored;
   result.progress.duplicates += result.duplicates;
   result.progress.rejected += result.rejected.size();

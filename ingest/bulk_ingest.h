@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "ingest/fhir/reader.h"
 #include "ingest/pseudonymizer.h"
 #include "storage/store.h"
 
@@ -43,6 +44,20 @@ struct ChunkResult {
   ImportProgress progress;  // after this chunk (durable)
 };
 
+// A chunk's lines read and validated, not yet filed. Reading needs nothing from the store, so a
+// caller may read the next chunk while the one before it is being stored.
+struct ReadChunk {
+  struct Line {
+    uint64_t number = 0;
+    std::optional<Result<fhir::ParsedResource>> resource;
+    std::vector<fhir::Issue> issues;
+  };
+  std::vector<Line> lines;  // the non-empty ones
+  uint64_t bytes = 0;       // size of the chunk as received
+  uint64_t first_line = 1;  // number of the chunk's first line
+  uint64_t end_line = 1;    // number of the line after the chunk
+};
+
 class BulkIngest {
  public:
   BulkIngest(storage::Store& store, const Pseudonymizer& pseudonymizer);
@@ -57,6 +72,12 @@ class BulkIngest {
   // chunk is stored).
   Result<ChunkResult> IngestChunk(std::string_view chunk, const ImportProgress& before,
                                   const std::string& actor);
+
+  // IngestChunk in two steps: Read (any thread, no store access) then Ingest, in chunk order.
+  // Ingest fails with kInvalidArgument when `chunk` does not start at `before.line`.
+  static ReadChunk Read(std::string_view chunk, uint64_t first_line);
+  Result<ChunkResult> Ingest(ReadChunk chunk, const ImportProgress& before,
+                             const std::string& actor);
 
  private:
   storage::Store& store_;

@@ -136,9 +136,11 @@ class ImportTest : public ::testing::Test {
     if (j.is_discarded()) return 0;
     return j["store"].value("records", uint64_t{0});
   }
-  std::optional<nlohmann::json> ImportStatus(const std::string& source) {
-    auto r = daemon::ControlRequest(dir_.Sub("edsd.sock"),
-                                    {{"cmd", "import-status"}, {"source", source}}, 5000);
+  // `settle`: after the stream of an interrupted import has ended.
+  std::optional<nlohmann::json> ImportStatus(const std::string& source, bool settle = false) {
+    auto r = daemon::ControlRequest(
+        dir_.Sub("edsd.sock"), {{"cmd", "import-status"}, {"source", source}, {"settle", settle}},
+        20000);
     if (!r.ok() || !r->value("ok", false)) return std::nullopt;
     return (*r)["progress"];
   }
@@ -373,7 +375,7 @@ TEST_F(ImportTest, AnImportKilledMidwayResumesAndStoresEachResourceOnce) {
     ASSERT_TRUE(edsctl.WaitExit(seconds(10)).has_value());
     ASSERT_TRUE(progress && progress->is_object()) << "no chunk was stored within 30 s";
   }
-  const auto stopped = ImportStatus(source);
+  const auto stopped = ImportStatus(source, true);
   ASSERT_TRUE(stopped && stopped->is_object());
   const uint64_t resume_line = (*stopped)["line"];
   ASSERT_LE(resume_line, lines) << "the import finished before it could be interrupted";
