@@ -4,6 +4,8 @@
 #include <zdict.h>
 #include <zstd.h>
 
+#include <array>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <shared_mutex>
@@ -38,6 +40,24 @@ ZSTD_DCtx* ThreadDCtx() {
   thread_local std::unique_ptr<ZSTD_DCtx, DCtxDeleter> ctx(ZSTD_createDCtx());
   return ctx.get();
 }
+
+// Nonces come from the system's random generator in blocks: one getrandom call per envelope
+// costs more than the rest of sealing a small record.
+void RandomNonce(char* out) {
+  constexpr size_t kPerBlock = 64;
+  thread_local std::array<char, kPerBlock * kRecordNonceSize> block;
+  thread_local size_t used = kPerBlock;
+  if (used == kPerBlock) {
+    randombytes_buf(block.data(), block.size());
+    used = 0;
+  }
+  // Nonces are public (they are stored in the header); they only must never repeat.
+  std::memcpy(out, block.data() + used * kRecordNonceSize, kRecordNonceSize);
+  ++used;
+}
+
+// Below this, zstd does not pay for its cost (most facts values; they stay uncompressed).
+constexpr size_t kMinCompressBytes = 64;
 
 std::string AssociatedData(std::string_view header, std::string_view record_key) {
   std::string ad(header.substr(0, kRecordHeaderAuthenticated));
@@ -109,31 +129,31 @@ Result<std::string> RecordCodec::Encode(std::string_view record_key, std::string
     return InvalidArgumentError("record of " + std::to_string(plaintext.size()) +
                                 " bytes is over the limit");
   }
-  std::string compressed(ZSTD_compressBound(plaintext.size()), '\0');
+  std::string compressed;
   uint32_t dict_id = 0;
-  size_t n = 0;
-  {
+  size_t n = plaintext.size();
+  if (plaintext.size() >= kMinCompressBytes) {
+    compressed.resize(ZSTD_compressBound(plaintext.size()));
     std::shared_lock lock(impl_->mu);
     dict_id = impl_->current;
     if (dict_id != 0) {
       n = ZSTD_compress_usingCDict(ThreadCCtx(), compressed.data(), compressed.size(),
                                    plaintext.data(), plaintext.size(),
                                    impl_->dictionaries.at(dict_id).cdict);
+    } else {
+      n = ZSTD_compressCCtx(ThreadCCtx(), compressed.data(), compressed.size(), plaintext.data(),
+                            plaintext.size(), impl_->options.compression_level);
     }
+    if (ZSTD_isError(n)) return InternalError(std::string("zstd: ") + ZSTD_getErrorName(n));
   }
-  if (dict_id == 0) {
-    n = ZSTD_compressCCtx(ThreadCCtx(), compressed.data(), compressed.size(), plaintext.data(),
-                          plaintext.size(), impl_->options.compression_level);
-  }
-  if (ZSTD_isError(n)) return InternalError(std::string("zstd: ") + ZSTD_getErrorName(n));
 
-  RecordCompression kind =
-      dict_id != 0 ? RecordCompression::kZstdDictionary : RecordCompression::kZstd;
-  std::string_view body(compressed.data(), n);
-  if (n >= plaintext.size()) {  // compression did not pay
-    kind = RecordCompression::kNone;
-    dict_id = 0;
-    body = plaintext;
+  RecordCompression kind = RecordCompression::kNone;
+  std::string_view body = plaintext;
+  if (n < plaintext.size()) {
+    kind = dict_id != 0 ? RecordCompression::kZstdDictionary : RecordCompression::kZstd;
+    body = std::string_view(compressed.data(), n);
+  } else {
+    dict_id = 0;  // compression did not pay
   }
 
   std::string out;
@@ -141,9 +161,8 @@ Result<std::string> RecordCodec::Encode(std::string_view record_key, std::string
   out.push_back(static_cast<char>(internal::kRecordFormatVersion));
   out.push_back(static_cast<char>(kind));
   PutBigEndian32(out, dict_id);
-  std::string nonce(kRecordNonceSize, '\0');
-  randombytes_buf(nonce.data(), nonce.size());
-  out += nonce;
+  out.resize(kRecordHeaderSize);
+  RandomNonce(out.data() + kRecordHeaderAuthenticated);
   const std::string ad = AssociatedData(out, record_key);
   const size_t offset = out.size();
   out.resize(offset + body.size() + kRecordTagSize);
@@ -152,7 +171,8 @@ Result<std::string> RecordCodec::Encode(std::string_view record_key, std::string
       reinterpret_cast<unsigned char*>(out.data() + offset), &clen,
       reinterpret_cast<const unsigned char*>(body.data()), body.size(),
       reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nullptr,
-      reinterpret_cast<const unsigned char*>(nonce.data()), data_key.data());
+      reinterpret_cast<const unsigned char*>(out.data() + kRecordHeaderAuthenticated),
+      data_key.data());
   out.resize(offset + clen);
   return out;
 }

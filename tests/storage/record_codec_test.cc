@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+#include <thread>
+
 #include "storage/internal/record_format.h"
 #include "tests/testing/fhir_corpus.h"
 #include "tests/testing/status_matchers.h"
@@ -112,6 +115,43 @@ TEST(RecordCodecTest, SameRecordEncryptsDifferentlyEachTime) {
   RecordCodec codec;
   const SecretKey dek = SecretKey::Random();
   EXPECT_NE(*codec.Encode("k", "same payload", dek), *codec.Encode("k", "same payload", dek));
+}
+
+TEST(RecordCodecTest, NoncesNeverRepeatAcrossEnvelopesAndThreads) {
+  RecordCodec codec;
+  const SecretKey dek = SecretKey::Random();
+  constexpr int kPerThread = 5000;
+  std::vector<std::string> nonces[2];
+  auto seal = [&](int t) {
+    for (int i = 0; i < kPerThread; ++i) {
+      const std::string env = *codec.Encode("k", "same payload", dek);
+      nonces[t].push_back(
+          env.substr(internal::kRecordHeaderAuthenticated, internal::kRecordNonceSize));
+    }
+  };
+  std::thread other(seal, 1);
+  seal(0);
+  other.join();
+  std::set<std::string> distinct(nonces[0].begin(), nonces[0].end());
+  distinct.insert(nonces[1].begin(), nonces[1].end());
+  EXPECT_EQ(distinct.size(), 2u * kPerThread);
+}
+
+TEST(RecordCodecTest, SmallValuesAreSealedWithoutCompression) {
+  RecordCodec codec;
+  const SecretKey dek = SecretKey::Random();
+  const std::string small(40, 'a');  // compressible, but too small to be worth zstd
+  auto env = codec.Encode("k", small, dek);
+  ASSERT_THAT(env, IsOk());
+  EXPECT_EQ(static_cast<uint8_t>((*env)[1]),
+            static_cast<uint8_t>(internal::RecordCompression::kNone));
+  EXPECT_EQ(*codec.Decode("k", *env, dek), small);
+  const std::string larger(400, 'a');
+  auto compressed = codec.Encode("k", larger, dek);
+  ASSERT_THAT(compressed, IsOk());
+  EXPECT_EQ(static_cast<uint8_t>((*compressed)[1]),
+            static_cast<uint8_t>(internal::RecordCompression::kZstd));
+  EXPECT_EQ(*codec.Decode("k", *compressed, dek), larger);
 }
 
 }  // namespace
