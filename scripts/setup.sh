@@ -4,9 +4,9 @@
 set -eu
 
 # Build: compiler and tools; libraries: RocksDB, libsodium, zstd, zlib (edsctl import of .gz),
-# libsystemd, OpenSSL, Boost (Asio), CivetWeb, nlohmann JSON, toml++, simdjson (benchmarks), ICU
-# (time zones for the sync schedule); tests: GoogleTest/GoogleMock, faketime (moves the clock of
-# the TUF client under test).
+# libsystemd, OpenSSL, Boost (Asio), CivetWeb, jemalloc (edsd's allocator), nlohmann JSON,
+# toml++, simdjson, ICU (time zones for the sync schedule); tests: GoogleTest/GoogleMock,
+# faketime (moves the clock of the TUF client under test).
 # clang-format checks formatting; clang-14 with its runtime builds the libFuzzer targets; the zstd
 # tool unpacks benchmark data; Chromium runs the admin UI tests headless (playwright-core drives it).
 # The appliance image (image/build.sh, image/test-boot.sh): debootstrap, squashfs, dm-verity,
@@ -15,7 +15,7 @@ set -eu
 # rauc signs the update bundle (image/test-update.sh), openssl makes its development key.
 PACKAGES="
   build-essential cmake ninja-build pkg-config clang-format zstd
-  librocksdb-dev libsodium-dev libzstd-dev zlib1g-dev libsystemd-dev libssl-dev
+  librocksdb-dev libsodium-dev libzstd-dev zlib1g-dev libsystemd-dev libssl-dev libjemalloc-dev
   libboost-dev libcivetweb-dev nlohmann-json3-dev libtomlplusplus-dev libsimdjson-dev
   libgtest-dev libgmock-dev libglpk-dev libicu-dev clang-14 libclang-rt-14-dev faketime chromium
   debootstrap squashfs-tools cryptsetup-bin e2fsprogs dosfstools mtools fdisk dpkg-dev
