@@ -25,9 +25,11 @@
 namespace eds::storage {
 
 struct StoreOptions {
-  std::string data_dir;                       // created (mode 0700) when missing
-  int compression_level = 3;                  // zstd level, 1..19
-  size_t dictionary_training_records = 2000;  // records stored before a dictionary is trained
+  std::string data_dir;       // created (mode 0700) when missing
+  int compression_level = 3;  // zstd level, 1..19
+  // Records stored before the first zstd dictionary is trained; better ones follow at 10x and
+  // 100x as many.
+  size_t dictionary_training_records = 2000;
   size_t block_cache_mb = 32;
   Clock* clock = nullptr;  // must outlive the store; nullptr = SystemClock
 };

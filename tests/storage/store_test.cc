@@ -149,6 +149,38 @@ TEST_F(StoreTest, DictionaryIsTrainedOnceEnoughRecordsExistAndOldRecordsStayRead
   EXPECT_EQ(verify->failed, 0u);
 }
 
+TEST_F(StoreTest, ASecondDictionaryFollowsAtTenTimesTheRecordsAndEveryRecordStaysReadable) {
+  options_.dictionary_training_records = 100;
+  auto store = OpenOrDie();
+  auto wait_for_dictionary = [&](uint32_t id) {
+    for (int i = 0; i < 200 && store->Stats().dictionary_id < id; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return store->Stats().dictionary_id;
+  };
+  EDS_ASSERT_OK(store->Write(Records("first", 150), TestEvent()));
+  EDS_ASSERT_OK(store->Write(Records("first-b", 150), TestEvent()));
+  ASSERT_EQ(wait_for_dictionary(1), 1u);
+  for (int b = 0; b < 8; ++b) {
+    EDS_ASSERT_OK(store->Write(Records("p" + std::to_string(b), 100), TestEvent()));
+  }
+  EXPECT_EQ(store->Stats().dictionary_id, 1u) << "trained again before 10x the records";
+  for (int b = 8; b < 12; ++b) {
+    EDS_ASSERT_OK(store->Write(Records("p" + std::to_string(b), 100), TestEvent()));
+  }
+  ASSERT_EQ(wait_for_dictionary(2), 2u);
+  EDS_ASSERT_OK(store->Write(Records("late", 10), TestEvent()));
+  store.reset();
+  store = OpenOrDie();
+  EXPECT_EQ(store->Stats().dictionary_id, 2u);
+  auto verify = store->VerifyRecords();
+  ASSERT_THAT(verify, IsOk());
+  EXPECT_EQ(verify->records, 1510u);
+  EXPECT_EQ(verify->failed, 0u);
+  EXPECT_THAT(store->Read("first", "Observation/7", TestEvent()), IsOk());
+  EXPECT_THAT(store->Read("late", "Observation/7", TestEvent()), IsOk());
+}
+
 TEST_F(StoreTest, RotationReWrapsKeysWithoutRewritingRecords) {
   std::vector<std::pair<std::string, std::string>> before;
   const SecretKey new_master = SecretKey::Random();
