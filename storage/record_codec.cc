@@ -1,6 +1,7 @@
 #include "storage/record_codec.h"
 
 #include <sodium.h>
+#define ZDICT_STATIC_LINKING_ONLY  // ZDICT_trainFromBuffer_fastCover and its parameters
 #include <zdict.h>
 #include <zstd.h>
 
@@ -239,8 +240,19 @@ Result<std::string> RecordCodec::TrainDictionary(const std::vector<std::string>&
     sizes.push_back(s.size());
   }
   std::string dict(capacity, '\0');
-  const size_t n = ZDICT_trainFromBuffer(dict.data(), dict.size(), joined.data(), sizes.data(),
-                                         static_cast<unsigned>(sizes.size()));
+  // Fixed segment and d-mer sizes: the default search over them picks, for some sample sets,
+  // a small dictionary that compresses FHIR records half as well (k = 1024 and d = 8 did best
+  // on Synthea), and it takes four times as long.
+  ZDICT_fastCover_params_t params{};
+  params.k = 1024;
+  params.d = 8;
+  params.f = 20;
+  params.accel = 1;
+  params.nbThreads = 1;
+  params.zParams.compressionLevel = 3;
+  const size_t n =
+      ZDICT_trainFromBuffer_fastCover(dict.data(), dict.size(), joined.data(), sizes.data(),
+                                      static_cast<unsigned>(sizes.size()), params);
   sodium_memzero(joined.data(), joined.size());
   if (ZDICT_isError(n)) {
     return FailedPreconditionError(std::string("zstd dictionary training failed: ") +
@@ -248,6 +260,23 @@ Result<std::string> RecordCodec::TrainDictionary(const std::vector<std::string>&
   }
   dict.resize(n);
   return dict;
+}
+
+size_t RecordCodec::CompressedBytes(const std::vector<std::string>& samples,
+                                    std::string_view dictionary, int level) {
+  std::unique_ptr<ZSTD_CCtx, CCtxDeleter> cctx(ZSTD_createCCtx());
+  ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, level);
+  if (!dictionary.empty())
+    ZSTD_CCtx_loadDictionary(cctx.get(), dictionary.data(), dictionary.size());
+  size_t total = 0;
+  std::string out;
+  for (const auto& s : samples) {
+    out.resize(ZSTD_compressBound(s.size()));
+    const size_t n = ZSTD_compress2(cctx.get(), out.data(), out.size(), s.data(), s.size());
+    total += ZSTD_isError(n) ? s.size() : std::min(n, s.size());
+  }
+  sodium_memzero(out.data(), out.size());
+  return total;
 }
 
 }  // namespace eds::storage

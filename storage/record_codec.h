@@ -42,6 +42,10 @@ class RecordCodec {
   // Trains a zstd dictionary of at most `capacity` bytes from sample plaintexts.
   static Result<std::string> TrainDictionary(const std::vector<std::string>& samples,
                                              size_t capacity = 64 * 1024);
+  // Bytes `samples` take compressed at `level` with `dictionary` ("" for none): how a new
+  // dictionary is judged against the current one before records use it.
+  static size_t CompressedBytes(const std::vector<std::string>& samples,
+                                std::string_view dictionary, int level);
 
  private:
   struct Impl;

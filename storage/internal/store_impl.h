@@ -87,8 +87,10 @@ struct Store::Impl {
   // Feeds `observer` every fact as of `snapshot`.
   Status LoadFacts(FactObserver* observer, const rocksdb::Snapshot* snapshot);
 
-  // Dictionary training runs once in the background when enough records exist.
+  // Dictionary training runs in the background when enough records exist (store_dictionary.cc).
   std::atomic<bool> training{false};
+  std::atomic<uint32_t> trainings_tried{0};  // since open; a dictionary not adopted counts
+  std::string current_dict;                  // bytes of the current dictionary; open and trainer
   std::atomic<uint64_t> writes_since_check{0};
   std::thread trainer;
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <numeric>
 #include <set>
 #include <thread>
 
@@ -115,6 +116,21 @@ TEST(RecordCodecTest, SameRecordEncryptsDifferentlyEachTime) {
   RecordCodec codec;
   const SecretKey dek = SecretKey::Random();
   EXPECT_NE(*codec.Encode("k", "same payload", dek), *codec.Encode("k", "same payload", dek));
+}
+
+TEST(RecordCodecTest, CompressedBytesShowsWhatATrainedDictionaryGains) {
+  const auto resources = eds::testing::CommittedFhirResources();
+  ASSERT_GE(resources.size(), 80u);
+  std::vector<std::string> train(resources.begin(), resources.begin() + 60);
+  std::vector<std::string> held(resources.begin() + 60, resources.end());
+  auto trained = RecordCodec::TrainDictionary(train, 64 * 1024);
+  ASSERT_THAT(trained, IsOk());
+  const size_t raw = std::accumulate(held.begin(), held.end(), size_t{0},
+                                     [](size_t n, const std::string& s) { return n + s.size(); });
+  const size_t plain = RecordCodec::CompressedBytes(held, "", 3);
+  const size_t with_dictionary = RecordCodec::CompressedBytes(held, *trained, 3);
+  EXPECT_LT(plain, raw);
+  EXPECT_LT(with_dictionary, plain);
 }
 
 TEST(RecordCodecTest, NoncesNeverRepeatAcrossEnvelopesAndThreads) {
