@@ -84,7 +84,7 @@ std::string StreamChunks(ingest::BulkIngest& bulk, ControlStream& stream,
   for (;;) {
     ImportReader::Item item = reader.Next();
     if (!item.chunk) {
-      if (item.ended == "done") {
+      if (item.done) {
         stream.WriteLine({{"ok", true}, {"done", true}}, kAnswerTimeout).IgnoreError();
       } else if (!item.failure.empty()) {
         stream.WriteLine(Failure(item.failure), kAnswerTimeout).IgnoreError();

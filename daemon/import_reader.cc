@@ -57,26 +57,26 @@ ImportReader::Item ImportReader::ReadOne(uint64_t first_line) {
   const auto deadline = std::chrono::steady_clock::now() + idle_timeout_;
   Result<uint32_t> length = DeadlineExceededError("no frame yet");
   while (!length.ok() && length.status().code() == StatusCode::kDeadlineExceeded) {
-    if (Stopping()) return {std::nullopt, "stopped", ""};
+    if (Stopping()) return {std::nullopt, false, "stopped", ""};
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
-      return {std::nullopt, "idle timeout",
+      return {std::nullopt, false, "idle timeout",
               "no chunk within the idle timeout; the import is closed"};
     }
     length = stream_.ReadFrameLength(std::min<std::chrono::milliseconds>(left, kWaitSlice));
   }
-  if (!length.ok()) return {std::nullopt, std::string(length.status().message()), ""};
-  if (*length == 0) return {std::nullopt, "done", ""};
+  if (!length.ok()) return {std::nullopt, false, std::string(length.status().message()), ""};
+  if (*length == 0) return {std::nullopt, true, "done", ""};
   if (*length > kMaxImportFrameBytes) {
-    return {std::nullopt, "chunk too large",
+    return {std::nullopt, false, "chunk too large",
             "a chunk of " + std::to_string(*length) + " bytes is larger than the limit of " +
                 std::to_string(kMaxImportFrameBytes) + " bytes"};
   }
   std::string frame;
   Status read = stream_.ReadFramePayload(*length, &frame, idle_timeout_);
-  if (!read.ok()) return {std::nullopt, std::string(read.message()), ""};
-  return {ingest::BulkIngest::Read(frame, first_line), "", ""};
+  if (!read.ok()) return {std::nullopt, false, std::string(read.message()), ""};
+  return {ingest::BulkIngest::Read(frame, first_line), false, "", ""};
 }
 
 }  // namespace eds::daemon

@@ -20,6 +20,7 @@ class ImportReader {
  public:
   struct Item {
     std::optional<ingest::ReadChunk> chunk;  // nullopt: the stream ended
+    bool done = false;  // it ended with the empty frame, as a complete import does
     // When the stream ended: why (for the log), and the failure to answer the client with
     // ("" when it ended with the empty frame, or the client is gone).
     std::string ended;

@@ -266,8 +266,9 @@ size_t RecordCodec::CompressedBytes(const std::vector<std::string>& samples,
                                     std::string_view dictionary, int level) {
   std::unique_ptr<ZSTD_CCtx, CCtxDeleter> cctx(ZSTD_createCCtx());
   ZSTD_CCtx_setParameter(cctx.get(), ZSTD_c_compressionLevel, level);
-  if (!dictionary.empty())
+  if (!dictionary.empty()) {
     ZSTD_CCtx_loadDictionary(cctx.get(), dictionary.data(), dictionary.size());
+  }
   size_t total = 0;
   std::string out;
   for (const auto& s : samples) {

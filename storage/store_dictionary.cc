@@ -75,19 +75,17 @@ void Store::Impl::MaybeTrainDictionary() {
   }
   if (training.exchange(true)) return;
   if (trainer.joinable()) trainer.join();
-  trainer = std::thread([this] {
-    Status s = TrainDictionaryNow();
+  trainer = std::thread([this, records] {
+    Status s = TrainDictionaryNow(records);
     if (!s.ok()) LogWarning("zstd dictionary training failed", {{"EDS_ERROR", s.ToString()}});
     training = false;
   });
 }
 
-Status Store::Impl::TrainDictionaryNow() {
+Status Store::Impl::TrainDictionaryNow(uint64_t records) {
   ++trainings_tried;  // whatever comes of it, the next try waits for 10x the records
   std::vector<std::string> samples;
   size_t bytes = 0;
-  uint64_t records = 0;
-  db->GetIntProperty(cf(Cf::kRecords), "rocksdb.estimate-num-keys", &records);
   // Every stride-th record, so that the samples span all patients, not the first few.
   const uint64_t stride = std::max<uint64_t>(1, records / kMaxSamples);
   uint64_t seen = 0;

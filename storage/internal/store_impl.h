@@ -90,7 +90,8 @@ struct Store::Impl {
   // Dictionary training runs in the background when enough records exist (store_dictionary.cc).
   std::atomic<bool> training{false};
   std::atomic<uint32_t> trainings_tried{0};  // since open; a dictionary not adopted counts
-  std::string current_dict;                  // bytes of the current dictionary; open and trainer
+  // Bytes of the current dictionary: set at open, then read and set by the trainer thread only.
+  std::string current_dict;
   std::atomic<uint64_t> writes_since_check{0};
   std::thread trainer;
 
@@ -133,7 +134,7 @@ struct Store::Impl {
   std::string HashAlias(std::string_view alias) const;
 
   void MaybeTrainDictionary();
-  Status TrainDictionaryNow();
+  Status TrainDictionaryNow(uint64_t records);  // `records`: about how many are stored
   Status LoadDictionaries();
   // Flushes every column family and compacts so deleted values leave the files.
   Status PurgeDeleted(internal::Cf c, const std::string& begin, const std::string& end);

@@ -156,5 +156,22 @@ TEST_F(BulkIngestTest, BadLinesAreRejectedByNumberAndTheOthersStored) {
   EXPECT_EQ(r->progress.rejected, 4u);
 }
 
+TEST_F(BulkIngestTest, AChunkReadFromAnotherLineThanTheProgressIsRefusedAndStoresNothing) {
+  const std::string chunk =
+      "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"identifier\":[{\"system\":\"urn:x\","
+      "\"value\":\"1\"}]}\n";
+  ImportProgress at_line_3{"src", 120, 3};
+  auto refused = bulk_->Ingest(BulkIngest::Read(chunk, 1), at_line_3, "test");
+  EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
+  auto progress = bulk_->Progress("src");
+  ASSERT_TRUE(progress.ok());
+  EXPECT_FALSE(progress->has_value());
+  auto stored = bulk_->Ingest(BulkIngest::Read(chunk, 3), at_line_3, "test");
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  EXPECT_EQ(stored->stored, 1u);
+  EXPECT_EQ(stored->progress.line, 4u);
+  EXPECT_EQ(stored->progress.offset, 120 + chunk.size());
+}
+
 }  // namespace
 }  // namespace eds::ingest
