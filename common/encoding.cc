@@ -123,4 +123,26 @@ uint32_t GetBigEndian32(std::string_view in, size_t pos) {
   return v;
 }
 
+void PutVarint32(std::string& out, uint32_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+std::optional<uint32_t> GetVarint32(std::string_view in, size_t* pos) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 5 && *pos + i < in.size(); ++i) {
+    const auto byte = static_cast<uint8_t>(in[*pos + i]);
+    v |= static_cast<uint64_t>(byte & 0x7f) << (7 * i);
+    if ((byte & 0x80) == 0) {
+      if (v > UINT32_MAX) return std::nullopt;
+      *pos += i + 1;
+      return static_cast<uint32_t>(v);
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace eds

@@ -3,6 +3,7 @@
 #include <sodium.h>
 #define ZDICT_STATIC_LINKING_ONLY  // ZDICT_trainFromBuffer_fastCover and its parameters
 #include <zdict.h>
+#define ZSTD_STATIC_LINKING_ONLY  // magicless frames and frame parameters
 #include <zstd.h>
 
 #include <array>
@@ -17,11 +18,11 @@
 
 namespace eds::storage {
 
-using internal::kRecordHeaderAuthenticated;
-using internal::kRecordHeaderSize;
 using internal::kRecordNonceSize;
 using internal::kRecordTagSize;
+using internal::kXChaChaNonceSize;
 using internal::RecordCompression;
+using internal::RecordHeader;
 
 namespace {
 
@@ -32,13 +33,31 @@ struct DCtxDeleter {
   void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
 };
 
-// zstd contexts are expensive to create and not thread-safe: one of each per thread.
+// zstd contexts are expensive to create and not thread-safe: one of each per thread. Version 2
+// frames are magicless and name no dictionary (the envelope header does): 8 bytes less a record.
 ZSTD_CCtx* ThreadCCtx() {
-  thread_local std::unique_ptr<ZSTD_CCtx, CCtxDeleter> ctx(ZSTD_createCCtx());
+  thread_local std::unique_ptr<ZSTD_CCtx, CCtxDeleter> ctx = [] {
+    std::unique_ptr<ZSTD_CCtx, CCtxDeleter> c(ZSTD_createCCtx());
+    EDS_CHECK(c != nullptr, "zstd compression context");
+    ZSTD_CCtx_setParameter(c.get(), ZSTD_c_format, ZSTD_f_zstd1_magicless);
+    ZSTD_CCtx_setParameter(c.get(), ZSTD_c_dictIDFlag, 0);
+    ZSTD_CCtx_setParameter(c.get(), ZSTD_c_contentSizeFlag, 1);
+    return c;
+  }();
+  return ctx.get();
+}
+// Version 1 frames, with the magic number and the dictionary id.
+ZSTD_DCtx* ThreadDCtxV1() {
+  thread_local std::unique_ptr<ZSTD_DCtx, DCtxDeleter> ctx(ZSTD_createDCtx());
   return ctx.get();
 }
 ZSTD_DCtx* ThreadDCtx() {
-  thread_local std::unique_ptr<ZSTD_DCtx, DCtxDeleter> ctx(ZSTD_createDCtx());
+  thread_local std::unique_ptr<ZSTD_DCtx, DCtxDeleter> ctx = [] {
+    std::unique_ptr<ZSTD_DCtx, DCtxDeleter> d(ZSTD_createDCtx());
+    EDS_CHECK(d != nullptr, "zstd decompression context");
+    ZSTD_DCtx_setParameter(d.get(), ZSTD_d_format, ZSTD_f_zstd1_magicless);
+    return d;
+  }();
   return ctx.get();
 }
 
@@ -60,10 +79,20 @@ void RandomNonce(char* out) {
 // Below this, zstd does not pay for its cost (most facts values; they stay uncompressed).
 constexpr size_t kMinCompressBytes = 64;
 
-std::string AssociatedData(std::string_view header, std::string_view record_key) {
-  std::string ad(header.substr(0, kRecordHeaderAuthenticated));
+std::string AssociatedData(std::string_view envelope, const RecordHeader& header,
+                           std::string_view record_key) {
+  std::string ad(envelope.substr(0, header.nonce_offset));
   ad += record_key;
   return ad;
+}
+
+// The XChaCha20 nonce of an envelope: version 2 stores 16 random bytes (a repeat under one data
+// key is a 2^-128 event per pair) and pads them with zeros.
+std::array<unsigned char, kXChaChaNonceSize> NonceOf(std::string_view envelope,
+                                                     const RecordHeader& header) {
+  std::array<unsigned char, kXChaChaNonceSize> nonce{};
+  std::memcpy(nonce.data(), envelope.data() + header.nonce_offset, header.nonce_size);
+  return nonce;
 }
 
 Status AuthenticationFailed() {
@@ -72,6 +101,35 @@ Status AuthenticationFailed() {
 }
 
 }  // namespace
+
+namespace internal {
+
+std::optional<RecordHeader> ParseRecordHeader(std::string_view envelope) {
+  if (envelope.size() < 2) return std::nullopt;
+  RecordHeader h;
+  h.version = static_cast<uint8_t>(envelope[0]);
+  h.compression = static_cast<RecordCompression>(envelope[1]);
+  if (h.version == kRecordFormatV1) {
+    if (envelope.size() < 6) return std::nullopt;
+    h.dictionary_id = GetBigEndian32(envelope, 2);
+    h.nonce_offset = 6;
+    h.nonce_size = kRecordNonceSizeV1;
+  } else if (h.version == kRecordFormatVersion) {
+    size_t pos = 2;
+    const auto id = GetVarint32(envelope, &pos);
+    if (!id) return std::nullopt;
+    h.dictionary_id = *id;
+    h.nonce_offset = pos;
+    h.nonce_size = kRecordNonceSize;
+  } else {
+    return std::nullopt;
+  }
+  h.size = h.nonce_offset + h.nonce_size;
+  if (envelope.size() < h.size) return std::nullopt;
+  return h;
+}
+
+}  // namespace internal
 
 struct RecordCodec::Impl {
   struct Dictionary {
@@ -135,16 +193,15 @@ Result<std::string> RecordCodec::Encode(std::string_view record_key, std::string
   size_t n = plaintext.size();
   if (plaintext.size() >= kMinCompressBytes) {
     compressed.resize(ZSTD_compressBound(plaintext.size()));
+    ZSTD_CCtx* cctx = ThreadCCtx();
     std::shared_lock lock(impl_->mu);
     dict_id = impl_->current;
-    if (dict_id != 0) {
-      n = ZSTD_compress_usingCDict(ThreadCCtx(), compressed.data(), compressed.size(),
-                                   plaintext.data(), plaintext.size(),
-                                   impl_->dictionaries.at(dict_id).cdict);
-    } else {
-      n = ZSTD_compressCCtx(ThreadCCtx(), compressed.data(), compressed.size(), plaintext.data(),
-                            plaintext.size(), impl_->options.compression_level);
-    }
+    // A referenced dictionary brings its own level; without one, the codec's level applies.
+    ZSTD_CCtx_refCDict(cctx, dict_id != 0 ? impl_->dictionaries.at(dict_id).cdict : nullptr);
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, impl_->options.compression_level);
+    n = ZSTD_compress2(cctx, compressed.data(), compressed.size(), plaintext.data(),
+                       plaintext.size());
+    ZSTD_CCtx_refCDict(cctx, nullptr);  // the dictionary may not outlive this codec
     if (ZSTD_isError(n)) return InternalError(std::string("zstd: ") + ZSTD_getErrorName(n));
   }
 
@@ -158,73 +215,85 @@ Result<std::string> RecordCodec::Encode(std::string_view record_key, std::string
   }
 
   std::string out;
-  out.reserve(kRecordHeaderSize + body.size() + kRecordTagSize);
+  out.reserve(2 + 5 + kRecordNonceSize + body.size() + kRecordTagSize);
   out.push_back(static_cast<char>(internal::kRecordFormatVersion));
   out.push_back(static_cast<char>(kind));
-  PutBigEndian32(out, dict_id);
-  out.resize(kRecordHeaderSize);
-  RandomNonce(out.data() + kRecordHeaderAuthenticated);
-  const std::string ad = AssociatedData(out, record_key);
-  const size_t offset = out.size();
-  out.resize(offset + body.size() + kRecordTagSize);
+  PutVarint32(out, dict_id);
+  RecordHeader header;
+  header.nonce_offset = out.size();
+  header.nonce_size = kRecordNonceSize;
+  header.size = header.nonce_offset + kRecordNonceSize;
+  out.resize(header.size);
+  RandomNonce(out.data() + header.nonce_offset);
+  const std::string ad = AssociatedData(out, header, record_key);
+  const auto nonce = NonceOf(out, header);
+  out.resize(header.size + body.size() + kRecordTagSize);
   unsigned long long clen = 0;
   crypto_aead_xchacha20poly1305_ietf_encrypt(
-      reinterpret_cast<unsigned char*>(out.data() + offset), &clen,
+      reinterpret_cast<unsigned char*>(out.data() + header.size), &clen,
       reinterpret_cast<const unsigned char*>(body.data()), body.size(),
-      reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nullptr,
-      reinterpret_cast<const unsigned char*>(out.data() + kRecordHeaderAuthenticated),
+      reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nullptr, nonce.data(),
       data_key.data());
-  out.resize(offset + clen);
+  out.resize(header.size + clen);
   return out;
 }
 
 Result<std::string> RecordCodec::Decode(std::string_view record_key, std::string_view envelope,
                                         KeyView data_key) const {
-  if (envelope.size() < kRecordHeaderSize + kRecordTagSize) {
+  const auto header = internal::ParseRecordHeader(envelope);
+  if (!header) {
+    if (!envelope.empty() && static_cast<uint8_t>(envelope[0]) != internal::kRecordFormatV1 &&
+        static_cast<uint8_t>(envelope[0]) != internal::kRecordFormatVersion) {
+      return DataLossError("record envelope has unknown version " +
+                           std::to_string(static_cast<uint8_t>(envelope[0])));
+    }
     return DataLossError("record envelope is truncated");
   }
-  if (static_cast<uint8_t>(envelope[0]) != internal::kRecordFormatVersion) {
-    return DataLossError("record envelope has unknown version " +
-                         std::to_string(static_cast<uint8_t>(envelope[0])));
+  if (envelope.size() < header->size + kRecordTagSize) {
+    return DataLossError("record envelope is truncated");
   }
-  const std::string ad = AssociatedData(envelope, record_key);
-  const std::string_view cipher = envelope.substr(kRecordHeaderSize);
+  const std::string ad = AssociatedData(envelope, *header, record_key);
+  const auto nonce = NonceOf(envelope, *header);
+  const std::string_view cipher = envelope.substr(header->size);
   std::string body(cipher.size() - kRecordTagSize, '\0');
   unsigned long long mlen = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
           reinterpret_cast<unsigned char*>(body.data()), &mlen, nullptr,
           reinterpret_cast<const unsigned char*>(cipher.data()), cipher.size(),
-          reinterpret_cast<const unsigned char*>(ad.data()), ad.size(),
-          reinterpret_cast<const unsigned char*>(envelope.data() + kRecordHeaderAuthenticated),
+          reinterpret_cast<const unsigned char*>(ad.data()), ad.size(), nonce.data(),
           data_key.data()) != 0) {
     return AuthenticationFailed();
   }
   body.resize(mlen);
 
-  const auto kind = static_cast<RecordCompression>(envelope[1]);
+  const auto kind = header->compression;
   if (kind == RecordCompression::kNone) return body;
   if (kind != RecordCompression::kZstd && kind != RecordCompression::kZstdDictionary) {
     return DataLossError("record envelope has unknown compression");
   }
-  const unsigned long long size = ZSTD_getFrameContentSize(body.data(), body.size());
-  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
-      size > impl_->options.max_record_bytes) {
+  const bool v1 = header->version == internal::kRecordFormatV1;
+  ZSTD_frameHeader frame{};
+  if (ZSTD_getFrameHeader_advanced(&frame, body.data(), body.size(),
+                                   v1 ? ZSTD_f_zstd1 : ZSTD_f_zstd1_magicless) != 0 ||
+      frame.frameType != ZSTD_frame || frame.frameContentSize == ZSTD_CONTENTSIZE_UNKNOWN ||
+      frame.frameContentSize > impl_->options.max_record_bytes) {
     return DataLossError("record holds a bad zstd frame");
   }
-  std::string plain(static_cast<size_t>(size), '\0');
+  std::string plain(static_cast<size_t>(frame.frameContentSize), '\0');
+  ZSTD_DCtx* dctx = v1 ? ThreadDCtxV1() : ThreadDCtx();
   size_t n = 0;
   if (kind == RecordCompression::kZstdDictionary) {
-    const uint32_t dict_id = GetBigEndian32(envelope, 2);
     std::shared_lock lock(impl_->mu);
-    auto it = impl_->dictionaries.find(dict_id);
+    auto it = impl_->dictionaries.find(header->dictionary_id);
     if (it == impl_->dictionaries.end()) {
-      return DataLossError("record needs zstd dictionary " + std::to_string(dict_id) +
+      return DataLossError("record needs zstd dictionary " + std::to_string(header->dictionary_id) +
                            ", which is not in the store");
     }
-    n = ZSTD_decompress_usingDDict(ThreadDCtx(), plain.data(), plain.size(), body.data(),
-                                   body.size(), it->second.ddict);
+    ZSTD_DCtx_refDDict(dctx, it->second.ddict);
+    n = ZSTD_decompressDCtx(dctx, plain.data(), plain.size(), body.data(), body.size());
+    ZSTD_DCtx_refDDict(dctx, nullptr);  // the dictionary may not outlive this codec
   } else {
-    n = ZSTD_decompressDCtx(ThreadDCtx(), plain.data(), plain.size(), body.data(), body.size());
+    n = ZSTD_decompressDCtx(dctx, plain.data(), plain.size(), body.data(), body.size());
   }
   if (ZSTD_isError(n) || n != plain.size()) return DataLossError("record zstd frame is corrupt");
   return plain;

@@ -72,7 +72,7 @@ Status InitialiseKeys(Store::Impl& impl, const KeyRing& ring) {
   }
   put(Cf::kKeys, internal::DataKeyKey(0),
       ring.Wrap(internal::DataKeyContext(0), SecretKey::Random()));
-  put(Cf::kMeta, internal::kFormatKey, "1");
+  put(Cf::kMeta, internal::kFormatKey, std::to_string(internal::kStoreFormat));
   rocksdb::WriteBatch batch;
   for (const auto& op : ops) {
     EDS_RETURN_IF_ERROR(FromRocksStatus(batch.Put(impl.cf(op.cf), op.key, op.value), "init"));
@@ -80,6 +80,31 @@ Status InitialiseKeys(Store::Impl& impl, const KeyRing& ring) {
   rocksdb::WriteOptions wo;
   wo.sync = true;
   return FromRocksStatus(impl.db->Write(wo, &batch), "store initialisation");
+}
+
+// Refuses a store written by a newer edsd; marks an older one current before anything is written
+// in the newer format, so that its format always says what it may hold.
+Status CheckFormat(Store::Impl& impl) {
+  EDS_ASSIGN_OR_RETURN(auto value, impl.Get(Cf::kMeta, internal::kFormatKey));
+  int format = 1;  // the first stores all wrote "1"; a missing value is read as such
+  if (value) {
+    if (value->empty() || value->size() > 4 ||
+        value->find_first_not_of("0123456789") != std::string::npos) {
+      return DataLossError("the store's format marker is unreadable");
+    }
+    format = std::stoi(*value);
+  }
+  if (format > internal::kStoreFormat) {
+    return FailedPreconditionError("the store has format " + std::to_string(format) +
+                                   ", written by a newer edsd; this one reads formats up to " +
+                                   std::to_string(internal::kStoreFormat));
+  }
+  if (format == internal::kStoreFormat) return OkStatus();
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  return FromRocksStatus(impl.db->Put(wo, impl.cf(Cf::kMeta), internal::kFormatKey,
+                                      std::to_string(internal::kStoreFormat)),
+                         "marking the store's format");
 }
 
 Result<std::unique_ptr<SecretKey>> LoadSecret(Store::Impl& impl, const KeyRing& ring,
@@ -138,6 +163,7 @@ Result<std::unique_ptr<Store>> OpenStoreWithEnv(const StoreOptions& options, Sec
                                    HexEncode(*key_id) + ", given " +
                                    HexEncode(ring->MasterKeyId()) + ")");
   }
+  EDS_RETURN_IF_ERROR(CheckFormat(*impl));
   EDS_ASSIGN_OR_RETURN(impl->index_key, LoadSecret(*impl, *ring, kIndexSecretKey));
   EDS_ASSIGN_OR_RETURN(impl->dict_key, LoadSecret(*impl, *ring, kDictSecretKey));
   EDS_ASSIGN_OR_RETURN(auto audit_key, LoadSecret(*impl, *ring, kAuditSecretKey));

@@ -99,6 +99,9 @@ inline std::string OutboxAssociatedData(std::string_view key) { return "o" + std
 
 // meta CF
 inline constexpr std::string_view kFormatKey = "format";
+// The store layout's format: 1 holds version-1 record envelopes only, 2 may also hold version 2
+// (docs/formats/record.md). A store of a newer format is refused rather than misread.
+inline constexpr int kStoreFormat = 2;
 inline constexpr std::string_view kAuditHeadKey = "audit/head";  // seq (8) || hash (32)
 inline constexpr std::string_view kDictCurrentKey = "dict/current";
 inline std::string DictKey(uint32_t id) {

@@ -63,5 +63,24 @@ TEST(EncodingTest, BigEndianIntegersSortAsBytes) {
   EXPECT_EQ(GetBigEndian32(c), 0xA1B2C3D4u);
 }
 
+TEST(EncodingTest, VarintsRoundTripAndRefuseWhatIsCutShortOrTooLong) {
+  std::string out;
+  const uint32_t values[] = {0, 1, 127, 128, 300, 16383, 16384, UINT32_MAX};
+  for (uint32_t v : values) PutVarint32(out, v);
+  EXPECT_EQ(out.substr(0, 5), std::string("\x00\x01\x7f\x80\x01", 5));
+  size_t pos = 0;
+  for (uint32_t v : values) EXPECT_EQ(GetVarint32(out, &pos), v);
+  EXPECT_EQ(pos, out.size());
+
+  pos = 0;
+  EXPECT_FALSE(GetVarint32(std::string("\x80\x80", 2), &pos).has_value());
+  EXPECT_EQ(pos, 0u);
+  EXPECT_FALSE(GetVarint32("", &pos).has_value());
+  // Six bytes, or five that carry more than 32 bits, are not a uint32_t.
+  EXPECT_FALSE(GetVarint32(std::string("\xff\xff\xff\xff\xff\x01", 6), &pos).has_value());
+  EXPECT_FALSE(GetVarint32(std::string("\xff\xff\xff\xff\x1f", 5), &pos).has_value());
+  EXPECT_EQ(pos, 0u);
+}
+
 }  // namespace
 }  // namespace eds

@@ -6,6 +6,7 @@
 #include <set>
 #include <thread>
 
+#include "common/encoding.h"
 #include "storage/internal/record_format.h"
 #include "tests/testing/fhir_corpus.h"
 #include "tests/testing/status_matchers.h"
@@ -82,7 +83,8 @@ TEST(RecordCodecTest, IncompressibleDataIsStoredRaw) {
   ASSERT_THAT(env, IsOk());
   EXPECT_EQ(static_cast<uint8_t>((*env)[1]),
             static_cast<uint8_t>(internal::RecordCompression::kNone));
-  EXPECT_EQ(env->size(), data.size() + internal::kRecordHeaderSize + internal::kRecordTagSize);
+  // version, compression, dictionary id 0 (one byte), nonce, then the ciphertext and its tag
+  EXPECT_EQ(env->size(), 3 + internal::kRecordNonceSize + data.size() + internal::kRecordTagSize);
   EXPECT_EQ(*codec.Decode("k", *env, dek), data);
 }
 
@@ -141,8 +143,9 @@ TEST(RecordCodecTest, NoncesNeverRepeatAcrossEnvelopesAndThreads) {
   auto seal = [&](int t) {
     for (int i = 0; i < kPerThread; ++i) {
       const std::string env = *codec.Encode("k", "same payload", dek);
-      nonces[t].push_back(
-          env.substr(internal::kRecordHeaderAuthenticated, internal::kRecordNonceSize));
+      const auto header = internal::ParseRecordHeader(env);
+      ASSERT_TRUE(header.has_value());
+      nonces[t].push_back(env.substr(header->nonce_offset, header->nonce_size));
     }
   };
   std::thread other(seal, 1);
@@ -168,6 +171,91 @@ TEST(RecordCodecTest, SmallValuesAreSealedWithoutCompression) {
   EXPECT_EQ(static_cast<uint8_t>((*compressed)[1]),
             static_cast<uint8_t>(internal::RecordCompression::kZstd));
   EXPECT_EQ(*codec.Decode("k", *compressed, dek), larger);
+}
+
+// Envelopes written by the first format (30-byte header, zstd frames with their magic number and
+// dictionary id), made with a fixed data key: a store written then must stay readable.
+constexpr std::string_view kV1Raw =
+    "01000000000004aceb2a65058acdc03ca955c30504d0a17f5e0a82cdbb52b0df28804511f4d4f052c0c0404dbbf500"
+    "03d3f45ae9d71ac40f23bfd730fd7be990ca6009798f44233880837d8ae7627772d6e0";
+constexpr std::string_view kV1Zstd =
+    "0101000000009c39f290fcbbfee7930e56ecb23b15587bf0e039a0d65972133df68593d8d6eb31502066b725baea2a"
+    "07bca2a8687ed20b6873fbe7989f60b9272545cbb472f09ca7065e616085dffebc22ce3a0d5fd26bd000bc20018940"
+    "34c0a6f893ccecaee1fcc06bc580e198dd3ab18d175a213e9e57d9577747fee002817e86b98989aeaa20d8cac67d5f"
+    "1a764fda89ce16ee5b9741f35fc6b0f7dcacdbbd7a3d91cb2c88de66d15cfcd561fd90701628821e0a12e428a0816e"
+    "15ce0126f91112ce5bd6fd6e5336efad57f39f9d1e0e9095de4491d8f336e09546177115b3b2c5";
+constexpr std::string_view kV1Dictionary =
+    "010200000007143b034085d8fb358858e4dd5c6b90adc9ddcf9cb0009c022a111a7695859785a572df5adc05aa44f0"
+    "08e6f29553e96c0db3905f3905171b40b4b5d20b57704576580072a98d79cedbb98d66ee23924a30fd";
+constexpr std::string_view kV1Patient = "{\"resourceType\":\"Patient\",\"id\":\"v1\"}";
+constexpr std::string_view kV1Observation =
+    "{\"resourceType\":\"Observation\",\"id\":\"v1-obs\",\"status\":\"final\",\"code\":{"
+    "\"coding\":[{\"system\":\"http://loinc.org\",\"code\":\"8302-2\",\"display\":\"Body "
+    "Height\"}]},\"valueQuantity\":{\"value\":176.4,\"unit\":\"cm\",\"system\":\"http://"
+    "unitsofmeasure.org\",\"code\":\"cm\"}}";
+// Dictionary 7 of the kV1Dictionary envelope: zstd takes any bytes as a raw-content dictionary.
+constexpr std::string_view kV1DictionaryContent =
+    "{\"resourceType\":\"Observation\",\"status\":\"final\",\"code\":{\"coding\":[{\"system\":"
+    "\"http://loinc.org\",\"code\":\"8302-2\",\"display\":\"Body Height\"}]},\"valueQuantity\":{"
+    "\"unit\":\"cm\",\"system\":\"http://unitsofmeasure.org\",\"code\":\"cm\"}}";
+
+SecretKey FixedDataKey() {
+  std::string bytes;
+  for (int i = 1; i <= 32; ++i) bytes.push_back(static_cast<char>(i));
+  return *SecretKey::FromBytes(bytes);
+}
+
+TEST(RecordCodecTest, EnvelopesOfTheFirstFormatStayReadable) {
+  RecordCodec codec;
+  ASSERT_THAT(codec.AddDictionary(7, std::string(kV1DictionaryContent), false), IsOk());
+  const SecretKey dek = FixedDataKey();
+  const std::string raw = *HexDecode(kV1Raw);
+  const std::string zstd = *HexDecode(kV1Zstd);
+  const std::string dictionary = *HexDecode(kV1Dictionary);
+  ASSERT_EQ(raw[0], 1);
+  EXPECT_EQ(codec.Decode("v1-raw", raw, dek).value(), kV1Patient);
+  EXPECT_EQ(codec.Decode("v1-zstd", zstd, dek).value(), kV1Observation);
+  EXPECT_EQ(codec.Decode("v1-dict", dictionary, dek).value(), kV1Observation);
+  // Still authenticated: under another key, or with a changed header byte, they are refused.
+  EXPECT_THAT(codec.Decode("v1-zstd", dictionary, dek), StatusIs(StatusCode::kDataLoss));
+  std::string bad = dictionary;
+  bad[5] = 8;  // names dictionary 8
+  EXPECT_THAT(codec.Decode("v1-dict", bad, dek), StatusIs(StatusCode::kDataLoss));
+}
+
+TEST(RecordCodecTest, NewEnvelopesAreCompactAndNameTheirDictionaryOnlyInTheHeader) {
+  RecordCodec codec;
+  ASSERT_THAT(codec.AddDictionary(7, std::string(kV1DictionaryContent), true), IsOk());
+  const SecretKey dek = FixedDataKey();
+  const std::string env = *codec.Encode("v2-dict", kV1Observation, dek);
+  const auto header = internal::ParseRecordHeader(env);
+  ASSERT_TRUE(header.has_value());
+  EXPECT_EQ(header->version, internal::kRecordFormatVersion);
+  EXPECT_EQ(header->compression, internal::RecordCompression::kZstdDictionary);
+  EXPECT_EQ(header->dictionary_id, 7u);
+  EXPECT_EQ(header->size, 3 + internal::kRecordNonceSize);
+  // The same record in the first format took 15 bytes more: 11 of header, 4 of zstd magic number
+  // (a raw-content dictionary has no id; a trained one's 4-byte id is left out of frames too).
+  EXPECT_EQ(env.size() + 15, HexDecode(kV1Dictionary)->size());
+  EXPECT_EQ(codec.Decode("v2-dict", env, dek).value(), kV1Observation);
+
+  RecordCodec other;  // dictionary 7 with other content: the frame does not decode to the record
+  ASSERT_THAT(other.AddDictionary(7, "another dictionary altogether", true), IsOk());
+  auto decoded = other.Decode("v2-dict", env, dek);
+  EXPECT_FALSE(decoded.ok() && *decoded == kV1Observation);
+}
+
+TEST(RecordCodecTest, HeadersThatAreCutShortOrOfAnUnknownVersionAreRefused) {
+  EXPECT_FALSE(internal::ParseRecordHeader("").has_value());
+  EXPECT_FALSE(internal::ParseRecordHeader(std::string("\x02\x00", 2)).has_value());
+  EXPECT_FALSE(internal::ParseRecordHeader(std::string("\x02\x00\x80", 3)).has_value());
+  EXPECT_FALSE(internal::ParseRecordHeader(std::string(19, '\x03')).has_value());
+  EXPECT_TRUE(internal::ParseRecordHeader(std::string("\x02\x00\x00", 3) + std::string(16, 'n'))
+                  .has_value());
+  RecordCodec codec;
+  auto unknown = codec.Decode("k", std::string(60, '\x03'), SecretKey::Random());
+  EXPECT_THAT(unknown, StatusIs(StatusCode::kDataLoss));
+  EXPECT_NE(unknown.status().message().find("unknown version 3"), std::string::npos);
 }
 
 }  // namespace

@@ -82,6 +82,41 @@ TEST_F(StoreTest, OpeningWithAnotherMasterKeyFailsClearly) {
   EXPECT_NE(other.status().message().find("master key does not match"), std::string::npos);
 }
 
+TEST_F(StoreTest, AStoreOfTheFirstFormatIsMarkedCurrentAndANewerOneIsRefused) {
+  auto format = [this]() {
+    RawDb raw(options_.data_dir);
+    std::string v;
+    EXPECT_TRUE(raw.db()->Get({}, raw.cf(internal::Cf::kMeta), internal::kFormatKey, &v).ok());
+    return v;
+  };
+  auto set_format = [this](const std::string& v) {
+    RawDb raw(options_.data_dir);
+    ASSERT_TRUE(raw.db()->Put({}, raw.cf(internal::Cf::kMeta), internal::kFormatKey, v).ok());
+  };
+  {
+    auto store = OpenOrDie();
+    ASSERT_THAT(store->Write(Records("p1", 3), TestEvent()), IsOk());
+  }
+  EXPECT_EQ(format(), "2");
+
+  set_format("1");  // as the first version left it: opened, it may now hold newer envelopes
+  {
+    auto store = OpenOrDie();
+    ASSERT_THAT(store->Write(Records("p1", 5), TestEvent()), IsOk());
+    EXPECT_THAT(store->Read("p1", "Observation/4", TestEvent()), IsOk());
+  }
+  EXPECT_EQ(format(), "2");
+
+  set_format("3");
+  auto newer = Store::Open(options_, master_.Clone());
+  EXPECT_THAT(newer, StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_NE(newer.status().message().find("format 3"), std::string::npos);
+  EXPECT_EQ(format(), "3");  // left as it was
+
+  set_format("x");
+  EXPECT_THAT(Store::Open(options_, master_.Clone()), StatusIs(StatusCode::kDataLoss));
+}
+
 TEST_F(StoreTest, SecondOpenOfTheSameDirIsRefused) {
   auto store = OpenOrDie();
   EXPECT_THAT(Store::Open(options_, master_.Clone()), StatusIs(StatusCode::kFailedPrecondition));
