@@ -52,8 +52,12 @@ rocksdb::ColumnFamilyOptions CfOptions(Cf c, const std::shared_ptr<rocksdb::Cach
     t.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   }
   o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(t));
-  // Encrypted values do not compress: records are compressed before encryption instead.
-  o.compression = (c == Cf::kAudit) ? rocksdb::kLZ4Compression : rocksdb::kNoCompression;
+  // Encrypted values do not compress: records are compressed before encryption instead. Owner
+  // entries are a hash and a patient number whose high bytes are zero: zstd takes them from 35
+  // to 22 bytes an entry.
+  o.compression = (c == Cf::kAudit)    ? rocksdb::kLZ4Compression
+                  : (c == Cf::kOwners) ? rocksdb::kZSTD
+                                       : rocksdb::kNoCompression;
   o.write_buffer_size = (c == Cf::kRecords) ? 32 << 20 : (c == Cf::kFacts) ? 8 << 20 : 4 << 20;
   o.max_write_buffer_number = 2;
   return o;
