@@ -499,12 +499,26 @@ Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path
   impl->boot_confirmation = std::thread([raw] {
     auto confirmation = raw->updater->ConfirmBoot();
     if (!confirmation.ok()) {
-      LogWarning("firmware slots unreadable", {{"EDS_ERROR", confirmation.status().ToString()}});
-    } else if (confirmation->outcome == update::BootOutcome::kCommitted) {
-      LogInfo("firmware " + confirmation->version + " committed in slot " + confirmation->slot);
-    } else if (confirmation->outcome == update::BootOutcome::kRolledBack) {
+      LogWarning("firmware slots unreadable; the store keeps its format",
+                 {{"EDS_ERROR", confirmation.status().ToString()}});
+      return;
+    }
+    if (confirmation->outcome == update::BootOutcome::kRolledBack) {
       LogError("new firmware failed its health check; rolled back",
                {{"EDS_ERROR", confirmation->reason}});
+      return;
+    }
+    if (confirmation->outcome == update::BootOutcome::kCommitted) {
+      LogInfo("firmware " + confirmation->version + " committed in slot " + confirmation->slot);
+    }
+    // No rollback can reach an older edsd now: the store may take the newest format.
+    const int before = raw->store->format();
+    const Status format = raw->store->CommitFormat();
+    if (!format.ok()) {
+      LogError("store format not updated", {{"EDS_ERROR", format.ToString()}});
+    } else if (before != raw->store->format()) {
+      LogInfo("store format " + std::to_string(raw->store->format()),
+              {{"EDS_STORE_FORMAT", std::to_string(raw->store->format())}});
     }
   });
   return std::unique_ptr<Node>(new Node(std::move(impl)));

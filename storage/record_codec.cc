@@ -7,6 +7,7 @@
 #include <zstd.h>
 
 #include <array>
+#include <atomic>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -33,8 +34,8 @@ struct DCtxDeleter {
   void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
 };
 
-// zstd contexts are expensive to create and not thread-safe: one of each per thread. Version 2
-// frames are magicless and name no dictionary (the envelope header does): 8 bytes less a record.
+// zstd contexts are expensive to create and not thread-safe: one of each per thread and envelope
+// version. Version 2 frames are magicless and name no dictionary (the envelope header does).
 ZSTD_CCtx* ThreadCCtx() {
   thread_local std::unique_ptr<ZSTD_CCtx, CCtxDeleter> ctx = [] {
     std::unique_ptr<ZSTD_CCtx, CCtxDeleter> c(ZSTD_createCCtx());
@@ -44,6 +45,10 @@ ZSTD_CCtx* ThreadCCtx() {
     ZSTD_CCtx_setParameter(c.get(), ZSTD_c_contentSizeFlag, 1);
     return c;
   }();
+  return ctx.get();
+}
+ZSTD_CCtx* ThreadCCtxV1() {
+  thread_local std::unique_ptr<ZSTD_CCtx, CCtxDeleter> ctx(ZSTD_createCCtx());
   return ctx.get();
 }
 // Version 1 frames, with the magic number and the dictionary id.
@@ -63,17 +68,16 @@ ZSTD_DCtx* ThreadDCtx() {
 
 // Nonces come from the system's random generator in blocks: one getrandom call per envelope
 // costs more than the rest of sealing a small record.
-void RandomNonce(char* out) {
-  constexpr size_t kPerBlock = 64;
-  thread_local std::array<char, kPerBlock * kRecordNonceSize> block;
-  thread_local size_t used = kPerBlock;
-  if (used == kPerBlock) {
+void RandomNonce(char* out, size_t size) {
+  thread_local std::array<char, 64 * kXChaChaNonceSize> block;
+  thread_local size_t used = block.size();
+  if (used + size > block.size()) {
     randombytes_buf(block.data(), block.size());
     used = 0;
   }
   // Nonces are public (they are stored in the header); they only must never repeat.
-  std::memcpy(out, block.data() + used * kRecordNonceSize, kRecordNonceSize);
-  ++used;
+  std::memcpy(out, block.data() + used, size);
+  used += size;
 }
 
 // Below this, zstd does not pay for its cost (most facts values; they stay uncompressed).
@@ -137,6 +141,7 @@ struct RecordCodec::Impl {
     ZSTD_DDict* ddict = nullptr;
   };
   RecordCodecOptions options;
+  std::atomic<uint8_t> write_version{internal::kRecordFormatVersion};
   mutable std::shared_mutex mu;
   std::map<uint32_t, Dictionary> dictionaries;  // guarded by mu
   uint32_t current = 0;                         // guarded by mu
@@ -177,6 +182,12 @@ Status RecordCodec::AddDictionary(uint32_t id, std::string_view dictionary, bool
   return OkStatus();
 }
 
+void RecordCodec::set_write_version(uint8_t version) {
+  EDS_CHECK(version == internal::kRecordFormatV1 || version == internal::kRecordFormatVersion,
+            "unknown record envelope version");
+  impl_->write_version = version;
+}
+
 uint32_t RecordCodec::current_dictionary() const {
   std::shared_lock lock(impl_->mu);
   return impl_->current;
@@ -188,12 +199,14 @@ Result<std::string> RecordCodec::Encode(std::string_view record_key, std::string
     return InvalidArgumentError("record of " + std::to_string(plaintext.size()) +
                                 " bytes is over the limit");
   }
+  const uint8_t version = impl_->write_version;
+  const bool v1 = version == internal::kRecordFormatV1;
   std::string compressed;
   uint32_t dict_id = 0;
   size_t n = plaintext.size();
   if (plaintext.size() >= kMinCompressBytes) {
     compressed.resize(ZSTD_compressBound(plaintext.size()));
-    ZSTD_CCtx* cctx = ThreadCCtx();
+    ZSTD_CCtx* cctx = v1 ? ThreadCCtxV1() : ThreadCCtx();
     std::shared_lock lock(impl_->mu);
     dict_id = impl_->current;
     // A referenced dictionary brings its own level; without one, the codec's level applies.
@@ -215,16 +228,21 @@ Result<std::string> RecordCodec::Encode(std::string_view record_key, std::string
   }
 
   std::string out;
-  out.reserve(2 + 5 + kRecordNonceSize + body.size() + kRecordTagSize);
-  out.push_back(static_cast<char>(internal::kRecordFormatVersion));
+  out.reserve(2 + 4 + kXChaChaNonceSize + body.size() + kRecordTagSize);
+  out.push_back(static_cast<char>(version));
   out.push_back(static_cast<char>(kind));
-  PutVarint32(out, dict_id);
   RecordHeader header;
+  if (v1) {
+    PutBigEndian32(out, dict_id);
+    header.nonce_size = internal::kRecordNonceSizeV1;
+  } else {
+    PutVarint32(out, dict_id);
+    header.nonce_size = kRecordNonceSize;
+  }
   header.nonce_offset = out.size();
-  header.nonce_size = kRecordNonceSize;
-  header.size = header.nonce_offset + kRecordNonceSize;
+  header.size = header.nonce_offset + header.nonce_size;
   out.resize(header.size);
-  RandomNonce(out.data() + header.nonce_offset);
+  RandomNonce(out.data() + header.nonce_offset, header.nonce_size);
   const std::string ad = AssociatedData(out, header, record_key);
   const auto nonce = NonceOf(out, header);
   out.resize(header.size + body.size() + kRecordTagSize);

@@ -31,6 +31,9 @@ class RecordCodec {
 
   Result<std::string> Encode(std::string_view record_key, std::string_view plaintext,
                              KeyView data_key) const;
+  // The envelope version Encode writes: 2 (the default), or 1 while an edsd that reads version 1
+  // only may still open the store (docs/formats/record.md). Decode reads both.
+  void set_write_version(uint8_t version);
   Result<std::string> Decode(std::string_view record_key, std::string_view envelope,
                              KeyView data_key) const;
 

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "storage/internal/open_store.h"
+#include "storage/internal/record_format.h"
 #include "storage/internal/store_impl.h"
 
 namespace eds::storage {
@@ -86,9 +87,8 @@ Status InitialiseKeys(Store::Impl& impl, const KeyRing& ring) {
   return FromRocksStatus(impl.db->Write(wo, &batch), "store initialisation");
 }
 
-// Refuses a store written by a newer edsd; marks an older one current before anything is written
-// in the newer format, so that its format always says what it may hold.
-Status CheckFormat(Store::Impl& impl) {
+// The store's format: a store written by a newer edsd is refused rather than misread.
+Result<int> ReadFormat(Store::Impl& impl) {
   EDS_ASSIGN_OR_RETURN(auto value, impl.Get(Cf::kMeta, internal::kFormatKey));
   int format = 1;  // the first stores all wrote "1"; a missing value is read as such
   if (value) {
@@ -103,12 +103,7 @@ Status CheckFormat(Store::Impl& impl) {
                                    ", written by a newer edsd; this one reads formats up to " +
                                    std::to_string(internal::kStoreFormat));
   }
-  if (format == internal::kStoreFormat) return OkStatus();
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  return FromRocksStatus(impl.db->Put(wo, impl.cf(Cf::kMeta), internal::kFormatKey,
-                                      std::to_string(internal::kStoreFormat)),
-                         "marking the store's format");
+  return format;
 }
 
 Result<std::unique_ptr<SecretKey>> LoadSecret(Store::Impl& impl, const KeyRing& ring,
@@ -167,7 +162,8 @@ Result<std::unique_ptr<Store>> OpenStoreWithEnv(const StoreOptions& options, Sec
                                    HexEncode(*key_id) + ", given " +
                                    HexEncode(ring->MasterKeyId()) + ")");
   }
-  EDS_RETURN_IF_ERROR(CheckFormat(*impl));
+  EDS_ASSIGN_OR_RETURN(const int format, ReadFormat(*impl));
+  impl->format = format;
   EDS_ASSIGN_OR_RETURN(impl->index_key, LoadSecret(*impl, *ring, kIndexSecretKey));
   EDS_ASSIGN_OR_RETURN(impl->dict_key, LoadSecret(*impl, *ring, kDictSecretKey));
   EDS_ASSIGN_OR_RETURN(auto audit_key, LoadSecret(*impl, *ring, kAuditSecretKey));
@@ -180,6 +176,8 @@ Result<std::unique_ptr<Store>> OpenStoreWithEnv(const StoreOptions& options, Sec
   RecordCodecOptions codec_options;
   codec_options.compression_level = options.compression_level;
   impl->codec = std::make_unique<RecordCodec>(codec_options);
+  // An older store keeps getting envelopes its edsd can read until CommitFormat().
+  if (impl->format < internal::kStoreFormat) impl->codec->set_write_version(1);
   EDS_RETURN_IF_ERROR(impl->LoadDictionaries());
   EDS_RETURN_IF_ERROR(impl->LoadNextPatientNumber());
 
@@ -241,6 +239,18 @@ void Store::Impl::ForgetDurableIndexes() {
 
 std::string Store::Impl::HashLogicalId(std::string_view logical_id) const {
   return KeyedHash(*index_key, "record:" + std::string(logical_id), 16);
+}
+
+Status Store::CommitFormat() {
+  if (impl_->format.load() >= internal::kStoreFormat) return OkStatus();
+  // The marker is durable before the first newer envelope is written.
+  EDS_RETURN_IF_ERROR(impl_->queue->Commit(
+      {{WriteOp::Kind::kPut, Cf::kMeta, std::string(internal::kFormatKey),
+        std::to_string(internal::kStoreFormat)}},
+      {{"system", "store.format", "", std::to_string(internal::kStoreFormat)}}));
+  impl_->codec->set_write_version(internal::kRecordFormatVersion);
+  impl_->format = internal::kStoreFormat;
+  return OkStatus();
 }
 
 Status Store::Write(const std::vector<RecordWrite>& records, const AuditEvent& event,
@@ -494,6 +504,8 @@ StoreStats Store::Stats() {
   }
   return s;
 }
+
+int Store::format() const { return impl_->format.load(); }
 
 std::string Store::MasterKeyId() const {
   MutexLock lock(impl_->key_mu);

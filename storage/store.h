@@ -157,6 +157,14 @@ class Store {
   // Online, consistent backup into a new directory under `dir`; returns its path.
   Result<std::string> Backup(const std::string& dir, const AuditEvent& event);
 
+  // Lets the store take the newest format (format 2: record envelopes of version 2). A store
+  // opened in an older format keeps writing what its previous edsd reads, so that a firmware
+  // update that fails its health check can roll back to that edsd; call this once no rollback
+  // can happen (the running firmware is committed). Durable; audited once; idempotent.
+  Status CommitFormat();
+  // The store's format (internal::kStoreFormat once committed).
+  int format() const;
+
   StoreStats Stats();
   std::string MasterKeyId() const;  // hex, for status output
   const std::string& data_dir() const;

@@ -42,6 +42,8 @@ struct Store::Impl {
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // indexed by internal::Cf
   std::unique_ptr<RecordCodec> codec;
+  // The store's format marker (column_families.h); below kStoreFormat until CommitFormat().
+  std::atomic<int> format{0};
   std::unique_ptr<AuditChain> chain;
   std::unique_ptr<internal::WriteQueue> queue;
 

@@ -4,15 +4,18 @@
 // a firmware goes to the other slot and is committed after its health check on the next start,
 // or rolled back when the check fails; a version not above the installed one is refused.
 #include <gtest/gtest.h>
+#include <rocksdb/db.h>
 #include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
 
 #include "common/encoding.h"
+#include "storage/internal/column_families.h"
 #include "tests/e2e/edsd_harness.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_certs.h"
@@ -123,6 +126,36 @@ class UpdateE2eTest : public ::testing::Test {
     return json::parse(r.output)["packs"].get<std::vector<std::string>>();
   }
 
+  // The store's format marker, and how many record envelopes of each version it holds (edsd
+  // stopped); `set` replaces the marker first.
+  std::string StoreFormat(std::map<int, int>* versions = nullptr, const std::string& set = "") {
+    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+    for (const char* n : storage::internal::kCfNames) {
+      cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    EXPECT_TRUE(rocksdb::DB::Open({}, dir_.Sub("data"), cfs, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> db(raw);
+    auto* meta = handles[static_cast<size_t>(storage::internal::Cf::kMeta)];
+    if (!set.empty()) {
+      EXPECT_TRUE(db->Put({}, meta, storage::internal::kFormatKey, set).ok());
+    }
+    std::string format;
+    EXPECT_TRUE(db->Get({}, meta, storage::internal::kFormatKey, &format).ok());
+    if (versions != nullptr) {
+      auto* records = handles[static_cast<size_t>(storage::internal::Cf::kRecords)];
+      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, records));
+      for (it->SeekToFirst(); it->Valid(); it->Next()) ++(*versions)[it->value()[0]];
+    }
+    for (auto* h : handles) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    return format;
+  }
+  void Stop() {
+    edsd_->Signal(SIGTERM);
+    ASSERT_TRUE(edsd_->WaitExit(seconds(10)).has_value());
+  }
+
   TempDir dir_;
   fs::path repo_ = dir_.path() / "repo";
   std::vector<std::string> keys_;
@@ -171,22 +204,51 @@ TEST_F(UpdateE2eTest, OfflineBundlesInstallPacksAndFirmwareWithRollback) {
   EXPECT_EQ(slots["booted"], "B");
   EXPECT_EQ(slots["installed_version"], "9.9.9");
 
-  // Firmware 9.9.10 fails its health check on the next start: back to B and 9.9.9.
+  // Firmware 9.9.10 fails its health check on the next start: back to B and 9.9.9. The store is
+  // made as an edsd of the first store format left it: while the new firmware is on trial, what
+  // it writes stays in envelopes that edsd reads.
   AddTarget("firmware.img", std::string(200000, 'g'), "firmware", "9.9.10");
   ASSERT_EQ(Edsctl({"update", "apply", Bundle("fw2.bundle")}).exit_code, 0);
   EXPECT_EQ(Status()["slots"]["pending"], "A");
-  edsd_->Signal(SIGTERM);
-  ASSERT_TRUE(edsd_->WaitExit(seconds(10)).has_value());
+  Stop();
+  std::map<int, int> before;
+  EXPECT_EQ(StoreFormat(&before, "1"), "1");
   std::string text = ReadAll(config_);
   const size_t hc = text.find("health_check = ");
   ASSERT_NE(hc, std::string::npos);
-  text.replace(hc, text.find('\n', hc) - hc, "health_check = \"/bin/false\"");
+  const std::string good_check = text.substr(hc, text.find('\n', hc) - hc);
+  text.replace(hc, good_check.size(), "health_check = \"/bin/false\"");
   WriteAll(config_, text);
   StartEdsd("");
+  const std::string import = dir_.Sub("trial.ndjson");
+  WriteAll(import, R"({"resourceType":"Organization","id":"on-trial","name":"Trial"})"
+                   "\n");
+  const auto imported = Edsctl({"import", import});
+  EXPECT_EQ(imported.exit_code, 0) << imported.output;
   slots = SettledSlots();
   EXPECT_EQ(slots["committed"], "B");
   EXPECT_EQ(slots["installed_version"], "9.9.9");
   EXPECT_TRUE(edsd_->WaitForLog("rolled back", seconds(10))) << edsd_->Log();
+  Stop();
+  std::map<int, int> on_trial;
+  EXPECT_EQ(StoreFormat(&on_trial), "1");
+  EXPECT_EQ(on_trial[2], before[2]);
+  EXPECT_GT(on_trial[1], before[1]);
+
+  // Back on the committed firmware, with nothing pending: the store takes the newest format.
+  WriteAll(config_,
+           text.replace(hc, std::string("health_check = \"/bin/false\"").size(), good_check));
+  StartEdsd("");
+  EXPECT_TRUE(edsd_->WaitForLog("store format 2", seconds(20))) << edsd_->Log();
+  const std::string later = dir_.Sub("later.ndjson");
+  WriteAll(later, R"({"resourceType":"Organization","id":"later","name":"Later"})"
+                  "\n");
+  EXPECT_EQ(Edsctl({"import", later}).exit_code, 0);
+  Stop();
+  std::map<int, int> committed;
+  EXPECT_EQ(StoreFormat(&committed), "2");
+  EXPECT_GT(committed[2], on_trial[2]);
+  StartEdsd("");
 
   // Never a version below the installed one.
   AddTarget("firmware.img", std::string(1000, 'h'), "firmware", "1.0.0");

@@ -245,6 +245,24 @@ TEST(RecordCodecTest, NewEnvelopesAreCompactAndNameTheirDictionaryOnlyInTheHeade
   EXPECT_FALSE(decoded.ok() && *decoded == kV1Observation);
 }
 
+TEST(RecordCodecTest, WhileAnOlderEdsdMayOpenTheStoreEnvelopesOfTheFirstFormatAreWritten) {
+  RecordCodec codec;
+  ASSERT_THAT(codec.AddDictionary(7, std::string(kV1DictionaryContent), true), IsOk());
+  codec.set_write_version(1);
+  const SecretKey dek = FixedDataKey();
+  const std::string env = *codec.Encode("v1-dict", kV1Observation, dek);
+  // Laid out as the fixture an edsd of the first format wrote: same header, same frame size.
+  ASSERT_EQ(env.size(), HexDecode(kV1Dictionary)->size());
+  EXPECT_EQ(env.substr(0, 6), HexDecode(kV1Dictionary)->substr(0, 6));
+  EXPECT_EQ(codec.Decode("v1-dict", env, dek).value(), kV1Observation);
+  const std::string small = *codec.Encode("v1-raw", kV1Patient, dek);
+  EXPECT_EQ(small.size(), HexDecode(kV1Raw)->size());
+  EXPECT_EQ(codec.Decode("v1-raw", small, dek).value(), kV1Patient);
+
+  codec.set_write_version(2);
+  EXPECT_EQ(codec.Encode("v2", kV1Observation, dek)->at(0), 2);
+}
+
 TEST(RecordCodecTest, HeadersThatAreCutShortOrOfAnUnknownVersionAreRefused) {
   EXPECT_FALSE(internal::ParseRecordHeader("").has_value());
   EXPECT_FALSE(internal::ParseRecordHeader(std::string("\x02\x00", 2)).has_value());

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -82,7 +83,7 @@ TEST_F(StoreTest, OpeningWithAnotherMasterKeyFailsClearly) {
   EXPECT_NE(other.status().message().find("master key does not match"), std::string::npos);
 }
 
-TEST_F(StoreTest, AStoreOfTheFirstFormatIsMarkedCurrentAndANewerOneIsRefused) {
+TEST_F(StoreTest, AnOlderStoreGetsNewerEnvelopesOnlyOnceItsFormatIsCommitted) {
   auto format = [this]() {
     RawDb raw(options_.data_dir);
     std::string v;
@@ -93,19 +94,41 @@ TEST_F(StoreTest, AStoreOfTheFirstFormatIsMarkedCurrentAndANewerOneIsRefused) {
     RawDb raw(options_.data_dir);
     ASSERT_TRUE(raw.db()->Put({}, raw.cf(internal::Cf::kMeta), internal::kFormatKey, v).ok());
   };
+  auto envelope_versions = [this]() {
+    std::map<int, int> versions;
+    RawDb raw(options_.data_dir);
+    for (const auto& [key, value] : raw.All(internal::Cf::kRecords)) ++versions[value.at(0)];
+    return versions;
+  };
   {
-    auto store = OpenOrDie();
-    ASSERT_THAT(store->Write(Records("p1", 3), TestEvent()), IsOk());
+    auto store = OpenOrDie();  // a new store takes the newest format at once
+    EXPECT_EQ(store->format(), internal::kStoreFormat);
+    ASSERT_THAT(store->Write(Records("p1", 3, "A/"), TestEvent()), IsOk());
   }
   EXPECT_EQ(format(), "2");
+  EXPECT_EQ(envelope_versions(), (std::map<int, int>{{2, 3}}));
 
-  set_format("1");  // as the first version left it: opened, it may now hold newer envelopes
+  // As the first version left it: until committed, new records stay readable by that version.
+  set_format("1");
   {
     auto store = OpenOrDie();
-    ASSERT_THAT(store->Write(Records("p1", 5), TestEvent()), IsOk());
-    EXPECT_THAT(store->Read("p1", "Observation/4", TestEvent()), IsOk());
+    EXPECT_EQ(store->format(), 1);
+    ASSERT_THAT(store->Write(Records("p1", 4, "B/"), TestEvent()), IsOk());
+  }
+  EXPECT_EQ(format(), "1");
+  EXPECT_EQ(envelope_versions(), (std::map<int, int>{{1, 4}, {2, 3}}));
+  {
+    auto store = OpenOrDie();
+    ASSERT_THAT(store->CommitFormat(), IsOk());
+    EXPECT_EQ(store->format(), internal::kStoreFormat);
+    ASSERT_THAT(store->CommitFormat(), IsOk());  // idempotent
+    ASSERT_THAT(store->Write(Records("p1", 5, "C/"), TestEvent()), IsOk());
+    for (const char* id : {"A/2", "B/3", "C/4"}) {
+      EXPECT_THAT(store->Read("p1", id, TestEvent()), IsOk()) << id;
+    }
   }
   EXPECT_EQ(format(), "2");
+  EXPECT_EQ(envelope_versions(), (std::map<int, int>{{1, 4}, {2, 8}}));
 
   set_format("3");
   auto newer = Store::Open(options_, master_.Clone());
