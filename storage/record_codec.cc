@@ -90,8 +90,8 @@ std::string AssociatedData(std::string_view envelope, const RecordHeader& header
   return ad;
 }
 
-// The XChaCha20 nonce of an envelope: version 2 stores 16 random bytes (a repeat under one data
-// key is a 2^-128 event per pair) and pads them with zeros.
+// The XChaCha20 nonce of an envelope: version 1 stores all 24 bytes; version 2 stores 16 random
+// ones (a repeat under one data key is a 2^-128 event per pair) and pads them with zeros.
 std::array<unsigned char, kXChaChaNonceSize> NonceOf(std::string_view envelope,
                                                      const RecordHeader& header) {
   std::array<unsigned char, kXChaChaNonceSize> nonce{};
