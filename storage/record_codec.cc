@@ -108,28 +108,52 @@ Status AuthenticationFailed() {
 
 namespace internal {
 
-std::optional<RecordHeader> ParseRecordHeader(std::string_view envelope) {
-  if (envelope.size() < 2) return std::nullopt;
+Result<RecordHeader> ParseRecordHeader(std::string_view envelope) {
+  const Status truncated = DataLossError("record envelope is truncated");
+  if (envelope.size() < 2) return truncated;
   RecordHeader h;
   h.version = static_cast<uint8_t>(envelope[0]);
   h.compression = static_cast<RecordCompression>(envelope[1]);
   if (h.version == kRecordFormatV1) {
-    if (envelope.size() < 6) return std::nullopt;
+    if (envelope.size() < 6) return truncated;
     h.dictionary_id = GetBigEndian32(envelope, 2);
     h.nonce_offset = 6;
     h.nonce_size = kRecordNonceSizeV1;
   } else if (h.version == kRecordFormatVersion) {
     size_t pos = 2;
     const auto id = GetVarint32(envelope, &pos);
-    if (!id) return std::nullopt;
+    if (!id) return truncated;
     h.dictionary_id = *id;
     h.nonce_offset = pos;
     h.nonce_size = kRecordNonceSize;
   } else {
-    return std::nullopt;
+    return DataLossError("record envelope has unknown version " + std::to_string(h.version));
   }
   h.size = h.nonce_offset + h.nonce_size;
-  if (envelope.size() < h.size) return std::nullopt;
+  if (envelope.size() < h.size) return truncated;
+  return h;
+}
+
+RecordHeader AppendRecordHeader(uint8_t version, RecordCompression compression,
+                                uint32_t dictionary_id, std::string& out) {
+  RecordHeader h;
+  h.version = version;
+  h.compression = compression;
+  h.dictionary_id = dictionary_id;
+  const size_t start = out.size();
+  out.push_back(static_cast<char>(version));
+  out.push_back(static_cast<char>(compression));
+  if (version == kRecordFormatV1) {
+    PutBigEndian32(out, dictionary_id);
+    h.nonce_size = kRecordNonceSizeV1;
+  } else {
+    PutVarint32(out, dictionary_id);
+    h.nonce_size = kRecordNonceSize;
+  }
+  h.nonce_offset = out.size() - start;
+  h.size = h.nonce_offset + h.nonce_size;
+  out.resize(start + h.size);
+  RandomNonce(out.data() + start + h.nonce_offset, h.nonce_size);
   return h;
 }
 
@@ -229,20 +253,7 @@ Result<std::string> RecordCodec::Encode(std::string_view record_key, std::string
 
   std::string out;
   out.reserve(2 + 4 + kXChaChaNonceSize + body.size() + kRecordTagSize);
-  out.push_back(static_cast<char>(version));
-  out.push_back(static_cast<char>(kind));
-  RecordHeader header;
-  if (v1) {
-    PutBigEndian32(out, dict_id);
-    header.nonce_size = internal::kRecordNonceSizeV1;
-  } else {
-    PutVarint32(out, dict_id);
-    header.nonce_size = kRecordNonceSize;
-  }
-  header.nonce_offset = out.size();
-  header.size = header.nonce_offset + header.nonce_size;
-  out.resize(header.size);
-  RandomNonce(out.data() + header.nonce_offset, header.nonce_size);
+  const RecordHeader header = internal::AppendRecordHeader(version, kind, dict_id, out);
   const std::string ad = AssociatedData(out, header, record_key);
   const auto nonce = NonceOf(out, header);
   out.resize(header.size + body.size() + kRecordTagSize);
@@ -258,21 +269,13 @@ Result<std::string> RecordCodec::Encode(std::string_view record_key, std::string
 
 Result<std::string> RecordCodec::Decode(std::string_view record_key, std::string_view envelope,
                                         KeyView data_key) const {
-  const auto header = internal::ParseRecordHeader(envelope);
-  if (!header) {
-    if (!envelope.empty() && static_cast<uint8_t>(envelope[0]) != internal::kRecordFormatV1 &&
-        static_cast<uint8_t>(envelope[0]) != internal::kRecordFormatVersion) {
-      return DataLossError("record envelope has unknown version " +
-                           std::to_string(static_cast<uint8_t>(envelope[0])));
-    }
+  EDS_ASSIGN_OR_RETURN(const RecordHeader header, internal::ParseRecordHeader(envelope));
+  if (envelope.size() < header.size + kRecordTagSize) {
     return DataLossError("record envelope is truncated");
   }
-  if (envelope.size() < header->size + kRecordTagSize) {
-    return DataLossError("record envelope is truncated");
-  }
-  const std::string ad = AssociatedData(envelope, *header, record_key);
-  const auto nonce = NonceOf(envelope, *header);
-  const std::string_view cipher = envelope.substr(header->size);
+  const std::string ad = AssociatedData(envelope, header, record_key);
+  const auto nonce = NonceOf(envelope, header);
+  const std::string_view cipher = envelope.substr(header.size);
   std::string body(cipher.size() - kRecordTagSize, '\0');
   unsigned long long mlen = 0;
   if (crypto_aead_xchacha20poly1305_ietf_decrypt(
@@ -284,12 +287,12 @@ Result<std::string> RecordCodec::Decode(std::string_view record_key, std::string
   }
   body.resize(mlen);
 
-  const auto kind = header->compression;
+  const auto kind = header.compression;
   if (kind == RecordCompression::kNone) return body;
   if (kind != RecordCompression::kZstd && kind != RecordCompression::kZstdDictionary) {
     return DataLossError("record envelope has unknown compression");
   }
-  const bool v1 = header->version == internal::kRecordFormatV1;
+  const bool v1 = header.version == internal::kRecordFormatV1;
   ZSTD_frameHeader frame{};
   if (ZSTD_getFrameHeader_advanced(&frame, body.data(), body.size(),
                                    v1 ? ZSTD_f_zstd1 : ZSTD_f_zstd1_magicless) != 0 ||
@@ -302,9 +305,9 @@ Result<std::string> RecordCodec::Decode(std::string_view record_key, std::string
   size_t n = 0;
   if (kind == RecordCompression::kZstdDictionary) {
     std::shared_lock lock(impl_->mu);
-    auto it = impl_->dictionaries.find(header->dictionary_id);
+    auto it = impl_->dictionaries.find(header.dictionary_id);
     if (it == impl_->dictionaries.end()) {
-      return DataLossError("record needs zstd dictionary " + std::to_string(header->dictionary_id) +
+      return DataLossError("record needs zstd dictionary " + std::to_string(header.dictionary_id) +
                            ", which is not in the store");
     }
     ZSTD_DCtx_refDDict(dctx, it->second.ddict);

@@ -3,8 +3,10 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <optional>
+#include <string>
 #include <string_view>
+
+#include "common/result.h"
 
 namespace eds::storage::internal {
 
@@ -36,8 +38,11 @@ struct RecordHeader {
   size_t size = 0;  // where the ciphertext starts
 };
 
-// The header of `envelope`, or nullopt when the version is unknown or the header is cut short.
-// The compression kind is not checked here.
-std::optional<RecordHeader> ParseRecordHeader(std::string_view envelope);
+// The header of `envelope`; kDataLoss naming an unknown version or a header cut short. The
+// compression kind is not checked here.
+Result<RecordHeader> ParseRecordHeader(std::string_view envelope);
+// Appends the header of an envelope of `version`, with a fresh random nonce, to `out`.
+RecordHeader AppendRecordHeader(uint8_t version, RecordCompression compression,
+                                uint32_t dictionary_id, std::string& out);
 
 }  // namespace eds::storage::internal

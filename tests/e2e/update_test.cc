@@ -4,7 +4,6 @@
 // a firmware goes to the other slot and is committed after its health check on the next start,
 // or rolled back when the check fails; a version not above the installed one is refused.
 #include <gtest/gtest.h>
-#include <rocksdb/db.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -15,8 +14,8 @@
 #include <thread>
 
 #include "common/encoding.h"
-#include "storage/internal/column_families.h"
 #include "tests/e2e/edsd_harness.h"
+#include "tests/storage/store_fixture.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/test_certs.h"
 #include "tests/testing/tls_client.h"
@@ -129,26 +128,19 @@ class UpdateE2eTest : public ::testing::Test {
   // The store's format marker, and how many record envelopes of each version it holds (edsd
   // stopped); `set` replaces the marker first.
   std::string StoreFormat(std::map<int, int>* versions = nullptr, const std::string& set = "") {
-    std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
-    for (const char* n : storage::internal::kCfNames) {
-      cfs.emplace_back(n, rocksdb::ColumnFamilyOptions());
-    }
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    EXPECT_TRUE(rocksdb::DB::Open({}, dir_.Sub("data"), cfs, &handles, &raw).ok());
-    std::unique_ptr<rocksdb::DB> db(raw);
-    auto* meta = handles[static_cast<size_t>(storage::internal::Cf::kMeta)];
+    storage::RawDb raw(dir_.Sub("data"));
+    EXPECT_TRUE(raw.ok());
+    auto* meta = raw.cf(storage::internal::Cf::kMeta);
     if (!set.empty()) {
-      EXPECT_TRUE(db->Put({}, meta, storage::internal::kFormatKey, set).ok());
+      EXPECT_TRUE(raw.db()->Put({}, meta, storage::internal::kFormatKey, set).ok());
     }
     std::string format;
-    EXPECT_TRUE(db->Get({}, meta, storage::internal::kFormatKey, &format).ok());
+    EXPECT_TRUE(raw.db()->Get({}, meta, storage::internal::kFormatKey, &format).ok());
     if (versions != nullptr) {
-      auto* records = handles[static_cast<size_t>(storage::internal::Cf::kRecords)];
-      std::unique_ptr<rocksdb::Iterator> it(db->NewIterator({}, records));
-      for (it->SeekToFirst(); it->Valid(); it->Next()) ++(*versions)[it->value()[0]];
+      for (const auto& [key, value] : raw.All(storage::internal::Cf::kRecords)) {
+        ++(*versions)[value.at(0)];
+      }
     }
-    for (auto* h : handles) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
     return format;
   }
   void Stop() {

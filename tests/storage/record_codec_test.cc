@@ -144,7 +144,7 @@ TEST(RecordCodecTest, NoncesNeverRepeatAcrossEnvelopesAndThreads) {
     for (int i = 0; i < kPerThread; ++i) {
       const std::string env = *codec.Encode("k", "same payload", dek);
       const auto header = internal::ParseRecordHeader(env);
-      ASSERT_TRUE(header.has_value());
+      ASSERT_TRUE(header.ok());
       nonces[t].push_back(env.substr(header->nonce_offset, header->nonce_size));
     }
   };
@@ -229,7 +229,7 @@ TEST(RecordCodecTest, NewEnvelopesAreCompactAndNameTheirDictionaryOnlyInTheHeade
   const SecretKey dek = FixedDataKey();
   const std::string env = *codec.Encode("v2-dict", kV1Observation, dek);
   const auto header = internal::ParseRecordHeader(env);
-  ASSERT_TRUE(header.has_value());
+  ASSERT_TRUE(header.ok());
   EXPECT_EQ(header->version, internal::kRecordFormatVersion);
   EXPECT_EQ(header->compression, internal::RecordCompression::kZstdDictionary);
   EXPECT_EQ(header->dictionary_id, 7u);
@@ -264,12 +264,12 @@ TEST(RecordCodecTest, WhileAnOlderEdsdMayOpenTheStoreEnvelopesOfTheFirstFormatAr
 }
 
 TEST(RecordCodecTest, HeadersThatAreCutShortOrOfAnUnknownVersionAreRefused) {
-  EXPECT_FALSE(internal::ParseRecordHeader("").has_value());
-  EXPECT_FALSE(internal::ParseRecordHeader(std::string("\x02\x00", 2)).has_value());
-  EXPECT_FALSE(internal::ParseRecordHeader(std::string("\x02\x00\x80", 3)).has_value());
-  EXPECT_FALSE(internal::ParseRecordHeader(std::string(19, '\x03')).has_value());
-  EXPECT_TRUE(internal::ParseRecordHeader(std::string("\x02\x00\x00", 3) + std::string(16, 'n'))
-                  .has_value());
+  EXPECT_FALSE(internal::ParseRecordHeader("").ok());
+  EXPECT_FALSE(internal::ParseRecordHeader(std::string("\x02\x00", 2)).ok());
+  EXPECT_FALSE(internal::ParseRecordHeader(std::string("\x02\x00\x80", 3)).ok());
+  EXPECT_FALSE(internal::ParseRecordHeader(std::string(19, '\x03')).ok());
+  EXPECT_TRUE(
+      internal::ParseRecordHeader(std::string("\x02\x00\x00", 3) + std::string(16, 'n')).ok());
   RecordCodec codec;
   auto unknown = codec.Decode("k", std::string(60, '\x03'), SecretKey::Random());
   EXPECT_THAT(unknown, StatusIs(StatusCode::kDataLoss));
