@@ -43,6 +43,9 @@ ZSTD_CCtx* ThreadCCtx() {
     ZSTD_CCtx_setParameter(c.get(), ZSTD_c_format, ZSTD_f_zstd1_magicless);
     ZSTD_CCtx_setParameter(c.get(), ZSTD_c_dictIDFlag, 0);
     ZSTD_CCtx_setParameter(c.get(), ZSTD_c_contentSizeFlag, 1);
+    // Record blocks are tens of KiB: above zstd's cut-off (8 KiB at the default level) it would
+    // copy the dictionary's tables into the context for each one instead of using them in place.
+    ZSTD_CCtx_setParameter(c.get(), ZSTD_c_forceAttachDict, ZSTD_dictForceAttach);
     return c;
   }();
   return ctx.get();

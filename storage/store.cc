@@ -176,10 +176,12 @@ Result<std::unique_ptr<Store>> OpenStoreWithEnv(const StoreOptions& options, Sec
   RecordCodecOptions codec_options;
   codec_options.compression_level = options.compression_level;
   impl->codec = std::make_unique<RecordCodec>(codec_options);
-  // An older store keeps getting envelopes its edsd can read until CommitFormat().
-  if (impl->format < internal::kStoreFormat) impl->codec->set_write_version(1);
+  // An older store keeps getting envelopes its edsd can read until CommitFormat(): version 1
+  // for format 1, no record blocks below format 3.
+  if (impl->format < 2) impl->codec->set_write_version(1);
   EDS_RETURN_IF_ERROR(impl->LoadDictionaries());
   EDS_RETURN_IF_ERROR(impl->LoadNextPatientNumber());
+  EDS_RETURN_IF_ERROR(impl->CountCollectorMarkers());
 
   uint64_t next_seq = 1;
   std::string head(kAuditHashSize, '\0');
@@ -215,7 +217,9 @@ Store::~Store() {
 Store::Impl::~Impl() { Close(); }
 
 void Store::Impl::Close() {
+  closing = true;
   if (trainer.joinable()) trainer.join();
+  if (collector.joinable()) collector.join();
   if (!db) return;
   // Every write was synced already; flushing only shortens the next open. After a failed write
   // RocksDB is in an error state where a flush must not be attempted.
@@ -284,67 +288,62 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
   const std::string* last_patient = nullptr;
   uint64_t no = 0;
   std::string no_bytes;
-  KeyBytes dek;
-  // Record and facts envelopes (compression and encryption: most of the work) are made after
-  // this loop, on two threads for big batches; their ops keep their place.
-  struct Envelope {
-    size_t op;
-    size_t dek;
-    const std::string* payload;
-    bool facts;  // authenticated with the facts' associated data
+  // Each patient's records, a logical id once (its last version), placed after this loop; the
+  // envelopes (compression and encryption: most of the work) are made after that.
+  struct PatientRecords {
+    uint64_t no = 0;
+    size_t dek = 0;
+    std::vector<PlacedRecord> records;
+    std::unordered_map<std::string, size_t> index;  // hashed id -> position in records
   };
-  std::vector<Envelope> envelopes;
+  std::vector<PatientRecords> by_patient;
+  std::unordered_map<uint64_t, size_t> patient_index;
+  size_t current = 0;
+  std::vector<SealJob> jobs;
+  std::deque<std::string> bodies;
   std::vector<KeyBytes> deks;
   std::vector<FactChange> changes;
+  std::vector<std::string> record_keys;  // what this write replaces, for the block collector
   for (const auto& r : records) {
     if (r.logical_id.empty()) return InvalidArgumentError("record without a logical id");
     if (last_patient == nullptr || *last_patient != r.patient) {
       EDS_ASSIGN_OR_RETURN(no, ResolveForWrite(r.patient, &ops, &events, &riding));
-      EDS_RETURN_IF_ERROR(DataKey(no, &dek));
-      deks.push_back(dek);
       last_patient = &r.patient;
       no_bytes.clear();
       PutBigEndian64(no_bytes, no);
+      const auto [at, fresh] = patient_index.emplace(no, by_patient.size());
+      if (fresh) {
+        KeyBytes dek;
+        EDS_RETURN_IF_ERROR(DataKey(no, &dek));
+        deks.push_back(dek);
+        by_patient.push_back({no, deks.size() - 1, {}, {}});
+      }
+      current = at->second;
     }
-    const std::string hashed_id = HashLogicalId(r.logical_id);
-    std::string key = internal::RecordKey(no, hashed_id);
+    PatientRecords& p = by_patient[current];
+    std::string hashed_id = HashLogicalId(r.logical_id);
     if (r.facts) {
+      std::string key = internal::RecordKey(no, hashed_id);
       changes.push_back({FactChange::Kind::kPut, no, 0, hashed_id, *r.facts});
       if (r.facts->empty()) {
-        ops.push_back({WriteOp::Kind::kDelete, Cf::kFacts, key, ""});
+        ops.push_back({WriteOp::Kind::kDelete, Cf::kFacts, std::move(key), ""});
       } else {
-        envelopes.push_back({ops.size(), deks.size() - 1, &*r.facts, true});
-        ops.push_back({WriteOp::Kind::kPut, Cf::kFacts, key, ""});
+        jobs.push_back({SealJob::Kind::kFacts, ops.size(), p.dek, &*r.facts});
+        ops.push_back({WriteOp::Kind::kPut, Cf::kFacts, std::move(key), ""});
       }
     }
     if (no != 0) ops.push_back({WriteOp::Kind::kPut, Cf::kOwners, hashed_id, no_bytes});
-    envelopes.push_back({ops.size(), deks.size() - 1, &r.payload, false});
-    ops.push_back({WriteOp::Kind::kPut, Cf::kRecords, std::move(key), ""});
-  }
-  Status encode_status[2];
-  auto encode = [&](size_t from, size_t to, Status* status) {
-    for (size_t i = from; i < to; ++i) {
-      WriteOp& op = ops[envelopes[i].op];
-      const Envelope& e = envelopes[i];
-      auto envelope = codec->Encode(e.facts ? internal::FactsAssociatedData(op.key) : op.key,
-                                    *e.payload, deks[e.dek]);
-      if (!envelope.ok()) {
-        *status = envelope.status();
-        return;
-      }
-      op.value = std::move(*envelope);
+    const auto [at, fresh] = p.index.emplace(hashed_id, p.records.size());
+    if (fresh) {
+      if (blocks_allowed()) record_keys.push_back(internal::RecordKey(no, hashed_id));
+      p.records.push_back({std::move(hashed_id), &r.payload});
+    } else {
+      p.records[at->second].payload = &r.payload;
     }
-  };
-  constexpr size_t kParallelFrom = 512;  // below this a thread costs more than it saves
-  if (envelopes.size() >= kParallelFrom) {
-    const size_t half = envelopes.size() / 2;
-    std::thread other(encode, half, envelopes.size(), &encode_status[1]);
-    encode(0, half, &encode_status[0]);
-    other.join();
-  } else {
-    encode(0, envelopes.size(), &encode_status[0]);
   }
-  for (const Status& st : encode_status) EDS_RETURN_IF_ERROR(st);
+  for (const auto& p : by_patient) PlaceRecords(p.no, p.dek, p.records, &ops, &bodies, &jobs);
+  EDS_ASSIGN_OR_RETURN(const uint64_t markers, MarkReplaced(record_keys, &ops));
+  EDS_RETURN_IF_ERROR(Seal(ops, jobs, deks));
   AuditEvent ev = event;
   if (ev.object.empty()) ev.object = std::to_string(records.size()) + " records";
   events.push_back(std::move(ev));
@@ -358,6 +357,7 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
   }
   writes_since_check += records.size();
   MaybeTrainDictionary();
+  if (markers > 0) MaybeCollect(markers);
   return OkStatus();
 }
 
@@ -370,14 +370,22 @@ Result<std::string> Store::Read(std::string_view patient, std::string_view logic
 Result<std::string> Store::Impl::ReadRecord(uint64_t no, const std::string& hashed_id,
                                             const AuditEvent& event) {
   const std::string key = internal::RecordKey(no, hashed_id);
-  EDS_ASSIGN_OR_RETURN(auto envelope, Get(Cf::kRecords, key));
+  // A record in a block is read from the same snapshot as its reference: the collector may
+  // move it meanwhile.
+  rocksdb::ManagedSnapshot snapshot(db.get());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.snapshot();
+  std::string value;
+  const rocksdb::Status s = db->Get(ro, cf(Cf::kRecords), key, &value);
+  if (!s.ok() && !s.IsNotFound()) return FromRocksStatus(s, "store read");
   AuditEvent ev = event;
   ev.object = "patient " + std::to_string(no);
   EDS_RETURN_IF_ERROR(queue->Commit({}, {ev}));
-  if (!envelope) return NotFoundError("no such record");
+  if (s.IsNotFound()) return NotFoundError("no such record");
   KeyBytes dek;
   EDS_RETURN_IF_ERROR(DataKey(no, &dek));
-  return codec->Decode(key, *envelope, dek);
+  RecordOpener opener(*this, snapshot.snapshot());
+  return opener.Open(key, value, dek);
 }
 
 Result<bool> Store::Exists(std::string_view patient, std::string_view logical_id) {
@@ -397,24 +405,30 @@ Result<bool> Store::Exists(std::string_view patient, std::string_view logical_id
 
 Status Store::Scan(const ScanFn& fn, const AuditEvent& event) {
   EDS_RETURN_IF_ERROR(impl_->queue->Commit({}, {event}));
-  auto it = impl_->ScanIterator(Cf::kRecords);
+  rocksdb::ManagedSnapshot snapshot(impl_->db.get());
+  auto it = impl_->ScanIterator(Cf::kRecords, snapshot.snapshot());
   return impl_->DecryptAll(
-      it.get(), Cf::kRecords,
+      it.get(), Cf::kRecords, snapshot.snapshot(),
       [&](uint64_t no, std::string_view, std::string plain) { return fn(no, plain); });
 }
 
-std::unique_ptr<rocksdb::Iterator> Store::Impl::ScanIterator(Cf c) {
+std::unique_ptr<rocksdb::Iterator> Store::Impl::ScanIterator(Cf c,
+                                                             const rocksdb::Snapshot* snapshot) {
   rocksdb::ReadOptions ro;
   ro.fill_cache = false;
   ro.readahead_size = 2 << 20;
+  ro.snapshot = snapshot;
   return std::unique_ptr<rocksdb::Iterator>(db->NewIterator(ro, cf(c)));
 }
 
-Status Store::Impl::DecryptAll(rocksdb::Iterator* it, Cf c, const DecryptFn& fn) {
+Status Store::Impl::DecryptAll(rocksdb::Iterator* it, Cf c, const rocksdb::Snapshot* snapshot,
+                               const DecryptFn& fn) {
   uint64_t current_no = UINT64_MAX;
   KeyBytes dek;
+  RecordOpener opener(*this, snapshot);
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const std::string_view k(it->key().data(), it->key().size());
+    if (c == Cf::kRecords && k.size() == internal::kBlockKeySize) continue;  // read by reference
     if (k.size() != internal::kRecordKeySize) return DataLossError("record key of a wrong size");
     const uint64_t no = GetBigEndian64(k);
     if (no != current_no) {
@@ -424,7 +438,7 @@ Status Store::Impl::DecryptAll(rocksdb::Iterator* it, Cf c, const DecryptFn& fn)
     const std::string_view v(it->value().data(), it->value().size());
     // Facts are authenticated with their own associated data (column_families.h).
     auto plain = c == Cf::kFacts ? codec->Decode(internal::FactsAssociatedData(k), v, dek)
-                                 : codec->Decode(k, v, dek);
+                                 : opener.Open(k, v, dek);
     if (!plain.ok()) return plain.status();
     if (!fn(no, k, std::move(*plain))) return OkStatus();
   }
@@ -433,19 +447,21 @@ Status Store::Impl::DecryptAll(rocksdb::Iterator* it, Cf c, const DecryptFn& fn)
 
 Result<RecordVerifyReport> Store::VerifyRecords() {
   RecordVerifyReport report;
-  rocksdb::ReadOptions ro;
-  ro.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(Cf::kRecords)));
+  rocksdb::ManagedSnapshot snapshot(impl_->db.get());
+  auto it = impl_->ScanIterator(Cf::kRecords, snapshot.snapshot());
+  RecordOpener opener(*impl_, snapshot.snapshot());
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
-    ++report.records;
     const std::string_view k(it->key().data(), it->key().size());
     const std::string_view v(it->value().data(), it->value().size());
+    // Blocks are checked through the records that refer to them.
+    if (k.size() == internal::kBlockKeySize) continue;
+    ++report.records;
     if (k.size() != internal::kRecordKeySize) {
       ++report.failed;
       continue;
     }
     KeyBytes dek;
-    if (!impl_->DataKey(GetBigEndian64(k), &dek).ok() || !impl_->codec->Decode(k, v, dek).ok()) {
+    if (!impl_->DataKey(GetBigEndian64(k), &dek).ok() || !opener.Open(k, v, dek).ok()) {
       ++report.failed;
     }
   }

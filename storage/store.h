@@ -80,6 +80,14 @@ struct RecordVerifyReport {
   uint64_t failed = 0;  // records that do not authenticate or decompress
 };
 
+// What one run of the record block collector did (Store::CollectBlocks).
+struct BlockCollectReport {
+  uint64_t markers = 0;           // blocks that had lost records to newer versions
+  uint64_t blocks_deleted = 0;    // none of their records left
+  uint64_t blocks_rewritten = 0;  // half or fewer left: rewritten without the replaced ones
+  uint64_t records_kept = 0;      // in the blocks rewritten
+};
+
 struct ErasureReport {
   uint64_t records_deleted = 0;
   std::vector<std::string> backups_scrubbed;
@@ -156,6 +164,12 @@ class Store {
 
   // Online, consistent backup into a new directory under `dir`; returns its path.
   Result<std::string> Backup(const std::string& dir, const AuditEvent& event);
+
+  // Reclaims record blocks that lost records to newer versions (store format 3): a block none of
+  // whose records is current is deleted; one with half or fewer current is rewritten without the
+  // others; the rest wait until more of their records are replaced. Runs in the
+  // background after writes too; audited when it acts.
+  Result<BlockCollectReport> CollectBlocks();
 
   // Lets the store take the newest format (format 2: record envelopes of version 2). A store
   // opened in an older format keeps writing what its previous edsd reads, so that a firmware

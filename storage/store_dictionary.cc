@@ -89,16 +89,16 @@ Status Store::Impl::TrainDictionaryNow(uint64_t records) {
   // Every stride-th record, so that the samples span all patients, not the first few.
   const uint64_t stride = std::max<uint64_t>(1, records / kMaxSamples);
   uint64_t seen = 0;
-  rocksdb::ReadOptions ro;
-  ro.fill_cache = false;
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf(Cf::kRecords)));
+  rocksdb::ManagedSnapshot snapshot(db.get());
+  auto it = ScanIterator(Cf::kRecords, snapshot.snapshot());
+  RecordOpener opener(*this, snapshot.snapshot());
   for (it->SeekToFirst(); it->Valid() && samples.size() < kMaxSamples && bytes < kMaxSampleBytes;
        it->Next()) {
     const std::string_view k(it->key().data(), it->key().size());
     if (k.size() != internal::kRecordKeySize || seen++ % stride != 0) continue;
     KeyBytes dek;
     if (!DataKey(GetBigEndian64(k), &dek).ok()) continue;
-    auto plain = codec->Decode(k, std::string_view(it->value().data(), it->value().size()), dek);
+    auto plain = opener.Open(k, std::string_view(it->value().data(), it->value().size()), dek);
     if (!plain.ok()) continue;
     bytes += plain->size();
     samples.push_back(std::move(plain).value());

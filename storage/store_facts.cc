@@ -1,7 +1,9 @@
 // Facts scans, reads by logical id, and patient merges.
 #include <rocksdb/db.h>
+#include <sodium.h>
 
 #include <algorithm>
+#include <deque>
 
 #include "common/encoding.h"
 #include "common/status_macros.h"
@@ -36,11 +38,17 @@ Result<bool> Store::Holds(std::string_view patient, std::string_view logical_id,
     return no.status();
   }
   const std::string key = internal::RecordKey(*no, impl_->HashLogicalId(logical_id));
-  EDS_ASSIGN_OR_RETURN(auto envelope, impl_->Get(Cf::kRecords, key));
-  if (!envelope) return false;
+  rocksdb::ManagedSnapshot snapshot(impl_->db.get());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.snapshot();
+  std::string value;
+  const rocksdb::Status s = impl_->db->Get(ro, impl_->cf(Cf::kRecords), key, &value);
+  if (s.IsNotFound()) return false;
+  EDS_RETURN_IF_ERROR(FromRocksStatus(s, "store read"));
   KeyBytes dek;
   EDS_RETURN_IF_ERROR(impl_->DataKey(*no, &dek));
-  auto plain = impl_->codec->Decode(key, *envelope, dek);
+  RecordOpener opener(*impl_, snapshot.snapshot());
+  auto plain = opener.Open(key, value, dek);
   return plain.ok() && *plain == payload;
 }
 
@@ -48,7 +56,7 @@ Status Store::ScanFacts(const FactScanFn& fn, const AuditEvent& event) {
   EDS_RETURN_IF_ERROR(impl_->queue->Commit({}, {event}));
   auto it = impl_->ScanIterator(Cf::kFacts);
   return impl_->DecryptAll(
-      it.get(), Cf::kFacts,
+      it.get(), Cf::kFacts, nullptr,
       [&](uint64_t no, std::string_view, std::string plain) { return fn(no, plain); });
 }
 
@@ -72,8 +80,8 @@ Status Store::Impl::LoadFacts(FactObserver* to, const rocksdb::Snapshot* snapsho
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(ro, cf(Cf::kFacts)));
   std::vector<FactChange> chunk;
   chunk.reserve(kChunk);
-  EDS_RETURN_IF_ERROR(
-      DecryptAll(it.get(), Cf::kFacts, [&](uint64_t no, std::string_view key, std::string plain) {
+  EDS_RETURN_IF_ERROR(DecryptAll(
+      it.get(), Cf::kFacts, snapshot, [&](uint64_t no, std::string_view key, std::string plain) {
         chunk.push_back(
             {FactChange::Kind::kPut, no, 0, std::string(key.substr(8)), std::move(plain), true});
         if (chunk.size() == kChunk) {
@@ -165,34 +173,49 @@ Result<uint64_t> Store::MergePatients(std::string_view from, std::string_view in
   const std::string begin = internal::RecordKey(*from_no, "");
   const std::string end = internal::RecordKey(*from_no + 1, "");
 
-  // Records and facts are re-encrypted under the survivor's key, at the survivor's keys.
-  uint64_t moved = 0;
-  for (Cf c : {Cf::kRecords, Cf::kFacts}) {
-    std::unique_ptr<rocksdb::Iterator> it(
-        impl_->db->NewIterator(rocksdb::ReadOptions(), impl_->cf(c)));
+  // Records and facts are re-encrypted under the survivor's key, at the survivor's keys;
+  // records in blocks again when there are several.
+  rocksdb::ManagedSnapshot snapshot(impl_->db.get());
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot.snapshot();
+  std::deque<std::string> payloads;
+  std::vector<Store::Impl::PlacedRecord> placed;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(Cf::kRecords)));
+  {
+    RecordOpener opener(*impl_, snapshot.snapshot());
     for (it->Seek(begin); it->Valid() && it->key().compare(end) < 0; it->Next()) {
       const std::string_view k(it->key().data(), it->key().size());
-      const std::string_view v(it->value().data(), it->value().size());
-      const std::string_view hashed_id = k.substr(8);
-      const std::string new_key = internal::RecordKey(into_no, hashed_id);
-      const bool facts = c == Cf::kFacts;
+      if (k.size() == internal::kBlockKeySize) continue;  // read by reference
       EDS_ASSIGN_OR_RETURN(
           std::string plain,
-          impl_->codec->Decode(facts ? internal::FactsAssociatedData(k) : std::string(k), v,
-                               from_dek));
-      EDS_ASSIGN_OR_RETURN(
-          std::string sealed,
-          impl_->codec->Encode(facts ? internal::FactsAssociatedData(new_key) : new_key, plain,
-                               into_dek));
-      ops.push_back({WriteOp::Kind::kPut, c, new_key, std::move(sealed)});
-      if (!facts) {
-        ops.push_back({WriteOp::Kind::kPut, Cf::kOwners, std::string(hashed_id), into_bytes});
-        ++moved;
-      }
+          opener.Open(k, std::string_view(it->value().data(), it->value().size()), from_dek));
+      payloads.push_back(std::move(plain));
+      placed.push_back({std::string(k.substr(8)), &payloads.back()});
+      ops.push_back({WriteOp::Kind::kPut, Cf::kOwners, std::string(k.substr(8)), into_bytes});
     }
     EDS_RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the merged patient"));
-    ops.push_back({WriteOp::Kind::kDeleteRange, c, begin, end});
   }
+  const uint64_t moved = placed.size();
+  std::vector<Store::Impl::SealJob> jobs;
+  std::deque<std::string> bodies;
+  impl_->PlaceRecords(into_no, 0, placed, &ops, &bodies, &jobs);
+  ops.push_back({WriteOp::Kind::kDeleteRange, Cf::kRecords, begin, end});
+  it.reset(impl_->db->NewIterator(ro, impl_->cf(Cf::kFacts)));
+  for (it->Seek(begin); it->Valid() && it->key().compare(end) < 0; it->Next()) {
+    const std::string_view k(it->key().data(), it->key().size());
+    EDS_ASSIGN_OR_RETURN(
+        std::string plain,
+        impl_->codec->Decode(internal::FactsAssociatedData(k),
+                             std::string_view(it->value().data(), it->value().size()), from_dek));
+    payloads.push_back(std::move(plain));
+    jobs.push_back({Store::Impl::SealJob::Kind::kFacts, ops.size(), 0, &payloads.back()});
+    ops.push_back({WriteOp::Kind::kPut, Cf::kFacts, internal::RecordKey(into_no, k.substr(8)), ""});
+  }
+  EDS_RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the merged patient's facts"));
+  ops.push_back({WriteOp::Kind::kDeleteRange, Cf::kFacts, begin, end});
+  const Status sealed = impl_->Seal(ops, jobs, {into_dek});
+  for (auto& p : payloads) sodium_memzero(p.data(), p.size());
+  EDS_RETURN_IF_ERROR(sealed);
   EDS_ASSIGN_OR_RETURN(auto buckets, impl_->BucketKeysOf(*from_no));
   for (const auto& k : buckets) ops.push_back({WriteOp::Kind::kDelete, Cf::kFactBuckets, k, ""});
   // Aliases that named the merged patient now name the survivor.

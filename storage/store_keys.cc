@@ -47,6 +47,7 @@ Result<ErasureReport> Store::ErasePatient(std::string_view patient, const AuditE
            {WriteOp::Kind::kDeleteRange, Cf::kRecords, begin, end},
            {WriteOp::Kind::kDeleteRange, Cf::kFacts, begin, end}};
     for (it->Seek(begin); it->Valid() && it->key().compare(end) < 0; it->Next()) {
+      if (it->key().size() == internal::kBlockKeySize) continue;  // a record block
       ++report.records_deleted;
       ops.push_back({WriteOp::Kind::kDelete, Cf::kOwners, it->key().ToString().substr(8), ""});
     }

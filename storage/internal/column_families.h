@@ -68,6 +68,26 @@ inline std::string RecordKey(uint64_t patient_no, std::string_view hashed_logica
   return k;
 }
 
+// records CF, format 3: a record block holds several records of one patient, sealed together
+// (they compress several times better than alone). Its key is the patient number (8) || a
+// random block id (8): 16 bytes, so it never meets a record key. Each record in it keeps its
+// own record key, whose value is then a reference: kRecordRefTag || block id (8) || slot (1).
+// The tag is no envelope version, so a reference is never taken for an envelope.
+inline constexpr size_t kBlockKeySize = 16;
+inline constexpr size_t kBlockIdSize = 8;
+inline constexpr uint8_t kRecordRefTag = 0x80;
+inline constexpr size_t kRecordRefSize = 1 + kBlockIdSize + 1;
+inline std::string BlockKey(uint64_t patient_no, std::string_view block_id) {
+  std::string k;
+  PutBigEndian64(k, patient_no);
+  k += block_id;
+  return k;
+}
+// A block is authenticated with a prefix so it can never pass for a record or facts value.
+inline std::string BlockAssociatedData(std::string_view block_key) {
+  return "b" + std::string(block_key);
+}
+
 // facts CF: the record key of the record the facts come from. Authenticated with a prefix so a
 // facts value can never pass for a record value or the reverse.
 inline std::string FactsAssociatedData(std::string_view record_key) {
@@ -99,9 +119,10 @@ inline std::string OutboxAssociatedData(std::string_view key) { return "o" + std
 
 // meta CF
 inline constexpr std::string_view kFormatKey = "format";
-// The store layout's format: 1 holds version-1 record envelopes only, 2 may also hold version 2
-// (docs/formats/record.md). A store of a newer format is refused rather than misread.
-inline constexpr int kStoreFormat = 2;
+// The store layout's format: 1 holds version-1 record envelopes only, 2 may also hold version 2,
+// 3 may also hold record blocks (docs/formats/record.md). A store of a newer format is refused
+// rather than misread.
+inline constexpr int kStoreFormat = 3;
 inline constexpr std::string_view kAuditHeadKey = "audit/head";  // seq (8) || hash (32)
 inline constexpr std::string_view kDictCurrentKey = "dict/current";
 inline std::string DictKey(uint32_t id) {
@@ -110,6 +131,8 @@ inline std::string DictKey(uint32_t id) {
   return k;
 }
 inline constexpr std::string_view kBackupPrefix = "backup/";
+// "gc/" || block key (16): a block that lost a record to a newer version, for the collector.
+inline constexpr std::string_view kGcPrefix = "gc/";
 // The highest outbox sequence ever used (8, big-endian): sequences are never reused, even after
 // their entries leave the outbox.
 inline constexpr std::string_view kOutboxLastKey = "outbox/last";

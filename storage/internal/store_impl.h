@@ -4,6 +4,7 @@
 #include <rocksdb/db.h>
 
 #include <atomic>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -16,6 +17,7 @@
 #include "storage/audit_log.h"
 #include "storage/fact_observer.h"
 #include "storage/internal/key_cache.h"
+#include "storage/internal/record_block.h"
 #include "storage/internal/write_queue.h"
 #include "storage/key_ring.h"
 #include "storage/record_codec.h"
@@ -97,6 +99,44 @@ struct Store::Impl {
   std::atomic<uint64_t> writes_since_check{0};
   std::thread trainer;
 
+  // Record blocks (store format 3, store_blocks.cc). Blocks are written once the format is 3.
+  bool blocks_allowed() const { return format.load() >= 3; }
+  // What one write must seal: a record's, facts' or block's plaintext into the value of ops[op].
+  struct SealJob {
+    enum class Kind { kRecord, kFacts, kBlock };
+    Kind kind = Kind::kRecord;
+    size_t op = 0;
+    size_t dek = 0;  // index into the write's data keys
+    const std::string* plaintext = nullptr;
+  };
+  struct PlacedRecord {
+    std::string hashed_id;
+    const std::string* payload = nullptr;
+  };
+  // Appends the records ops of one patient's records (distinct hashed ids): in blocks when
+  // blocks are allowed and there are two or more, each in its own envelope otherwise. Block
+  // plaintexts are kept in `bodies` until sealed.
+  void PlaceRecords(uint64_t no, size_t dek, const std::vector<PlacedRecord>& records,
+                    std::vector<internal::WriteOp>* ops, std::deque<std::string>* bodies,
+                    std::vector<SealJob>* jobs);
+  // Seals every job's plaintext into its op (on two threads for big writes).
+  Status Seal(std::vector<internal::WriteOp>& ops, const std::vector<SealJob>& jobs,
+              const std::vector<KeyBytes>& deks);
+  // Appends a collector marker for each block that holds a record `keys` are about to replace;
+  // returns how many.
+  Result<uint64_t> MarkReplaced(const std::vector<std::string>& keys,
+                                std::vector<internal::WriteOp>* ops);
+  // Runs the collector over every marker (store_blocks.cc).
+  Result<BlockCollectReport> CollectBlocks();
+  // Counts the markers left by the last run into gc_waiting (at open).
+  Status CountCollectorMarkers();
+  // Starts the collector in the background once enough markers wait.
+  void MaybeCollect(uint64_t new_markers);
+  std::atomic<uint64_t> gc_waiting{0};  // markers written since the last collection
+  std::atomic<bool> collecting{false};
+  std::atomic<bool> closing{false};
+  std::thread collector;
+
   rocksdb::ColumnFamilyHandle* cf(internal::Cf c) const { return handles[static_cast<size_t>(c)]; }
   Result<std::optional<std::string>> Get(internal::Cf c, std::string_view key);
 
@@ -110,11 +150,14 @@ struct Store::Impl {
   // their patient.
   Result<std::vector<std::string>> BucketKeysOf(uint64_t patient_no);
   // An iterator for a full or ranged scan (no block-cache pollution, read-ahead).
-  std::unique_ptr<rocksdb::Iterator> ScanIterator(internal::Cf c);
+  std::unique_ptr<rocksdb::Iterator> ScanIterator(internal::Cf c,
+                                                  const rocksdb::Snapshot* snapshot = nullptr);
   // Decrypts every record (or facts value) `it` over family `c` meets, in key order, patient by
-  // patient: fn(patient number, key, plaintext) returns false to stop.
+  // patient: fn(patient number, key, plaintext) returns false to stop. `snapshot` is the
+  // iterator's (record blocks are read from it).
   using DecryptFn = std::function<bool(uint64_t, std::string_view key, std::string plain)>;
-  Status DecryptAll(rocksdb::Iterator* it, internal::Cf c, const DecryptFn& fn);
+  Status DecryptAll(rocksdb::Iterator* it, internal::Cf c, const rocksdb::Snapshot* snapshot,
+                    const DecryptFn& fn);
   // The audited read of the record at (patient number, hashed logical id).
   Result<std::string> ReadRecord(uint64_t no, const std::string& hashed_id,
                                  const AuditEvent& event);
@@ -143,6 +186,33 @@ struct Store::Impl {
   ErasureReport ScrubBackups(const std::vector<internal::WriteOp>& ops);
   std::vector<std::string> RegisteredBackups();
   void Close();
+};
+
+// Opens record values, envelopes or references into blocks, for one read or scan: keeps the
+// blocks of the patient it reads last, so a scan opens each block once. Block reads use
+// `snapshot` (may be null), which the values it is given should come from.
+class RecordOpener {
+ public:
+  RecordOpener(Store::Impl& impl, const rocksdb::Snapshot* snapshot)
+      : impl_(impl), snapshot_(snapshot) {}
+  ~RecordOpener();
+  RecordOpener(const RecordOpener&) = delete;
+  RecordOpener& operator=(const RecordOpener&) = delete;
+
+  // The plaintext of the record stored at `key` (a record key) as `value`, under `dek`.
+  Result<std::string> Open(std::string_view key, std::string_view value, const KeyBytes& dek);
+
+ private:
+  struct Block {
+    std::string plain;
+    std::vector<internal::BlockSlot> slots;
+  };
+  void Forget();
+  Store::Impl& impl_;
+  const rocksdb::Snapshot* snapshot_;
+  uint64_t patient_ = UINT64_MAX;
+  std::unordered_map<std::string, Block> blocks_;  // by block id
+  size_t bytes_ = 0;
 };
 
 }  // namespace eds::storage

@@ -64,6 +64,91 @@ void WriteQueue::RunExclusive(const std::function<void()>& fn) {
   cv_.notify_all();
 }
 
+Status WriteQueue::CommitExclusive(const BuildFn& build) {
+  Writer w;
+  std::function<void()> marker;  // makes the entry exclusive: no group takes it along
+  w.exclusive = &marker;
+  MutexLock lock(mu_);
+  queue_.push_back(&w);
+  lock.Wait(cv_, [&]() EDS_REQUIRES(mu_) { return queue_.front() == &w; });
+  uint64_t seq = next_seq_;
+  std::string head = head_;
+  mu_.Unlock();
+  Status status = build(&w.ops, &w.events);
+  if (status.ok() && (!w.ops.empty() || !w.events.empty())) {
+    SortForMemtable(w.ops);
+    status = WriteGroup({&w}, &seq, &head);
+  }
+  mu_.Lock();
+  if (status.ok()) {
+    next_seq_ = seq;
+    head_ = head;
+  }
+  queue_.pop_front();
+  cv_.notify_all();
+  return status;
+}
+
+Status WriteQueue::WriteGroup(const std::vector<Writer*>& group, uint64_t* seq_io,
+                              std::string* head_io) {
+  rocksdb::WriteBatch batch;
+  const int64_t now_ms = UnixMillis(clock_.Now());
+  uint64_t seq = *seq_io;
+  std::string head = *head_io;
+  rocksdb::Status rs;
+  for (Writer* q : group) {
+    if (!rs.ok()) break;
+    for (const auto& op : q->ops) {
+      auto* cf = handles_[static_cast<size_t>(op.cf)];
+      switch (op.kind) {
+        case WriteOp::Kind::kPut:
+          rs = batch.Put(cf, op.key, op.value);
+          break;
+        case WriteOp::Kind::kDelete:
+          rs = batch.Delete(cf, op.key);
+          break;
+        case WriteOp::Kind::kDeleteRange:
+          rs = batch.DeleteRange(cf, op.key, op.value);
+          break;
+      }
+      if (!rs.ok()) break;
+    }
+    for (const auto& ev : q->events) {
+      if (!rs.ok()) break;
+      std::string hash;
+      const std::string value = chain_->Seal(seq, now_ms, ev, head, &hash);
+      rs = batch.Put(handles_[static_cast<size_t>(Cf::kAudit)], AuditKey(seq), value);
+      head = hash;
+      ++seq;
+    }
+  }
+  if (rs.ok() && seq != *seq_io) {
+    std::string head_value;
+    PutBigEndian64(head_value, seq - 1);
+    head_value += head;
+    rs =
+        batch.Put(handles_[static_cast<size_t>(Cf::kMeta)], std::string(kAuditHeadKey), head_value);
+  }
+  if (rs.ok()) {
+    rocksdb::WriteOptions wo;
+    wo.sync = true;
+    rs = db_->Write(wo, &batch);
+  }
+  const Status status = FromRocks(rs);
+  if (!status.ok()) {
+    failed_ = true;
+    return status;
+  }
+  if (hook_) {
+    for (Writer* q : group) {
+      if (!q->changes.empty()) hook_(q->changes);
+    }
+  }
+  *seq_io = seq;
+  *head_io = std::move(head);
+  return status;
+}
+
 Status WriteQueue::Commit(std::vector<WriteOp> ops, std::vector<AuditEvent> events,
                           std::vector<FactChange> changes) {
   SortForMemtable(ops);
@@ -94,54 +179,7 @@ Status WriteQueue::Commit(std::vector<WriteOp> ops, std::vector<AuditEvent> even
   // The batch is built and written without the lock, so others can queue meanwhile; only the
   // leader touches the chain state until it hands over.
   mu_.Unlock();
-  rocksdb::WriteBatch batch;
-  const int64_t now_ms = UnixMillis(clock_.Now());
-  rocksdb::Status rs;
-  for (Writer* q : group) {
-    if (!rs.ok()) break;
-    for (const auto& op : q->ops) {
-      auto* cf = handles_[static_cast<size_t>(op.cf)];
-      switch (op.kind) {
-        case WriteOp::Kind::kPut:
-          rs = batch.Put(cf, op.key, op.value);
-          break;
-        case WriteOp::Kind::kDelete:
-          rs = batch.Delete(cf, op.key);
-          break;
-        case WriteOp::Kind::kDeleteRange:
-          rs = batch.DeleteRange(cf, op.key, op.value);
-          break;
-      }
-      if (!rs.ok()) break;
-    }
-    for (const auto& ev : q->events) {
-      if (!rs.ok()) break;
-      std::string hash;
-      const std::string value = chain_->Seal(seq, now_ms, ev, head, &hash);
-      rs = batch.Put(handles_[static_cast<size_t>(Cf::kAudit)], AuditKey(seq), value);
-      head = hash;
-      ++seq;
-    }
-  }
-  if (rs.ok() && seq != next_seq_) {
-    std::string head_value;
-    PutBigEndian64(head_value, seq - 1);
-    head_value += head;
-    rs =
-        batch.Put(handles_[static_cast<size_t>(Cf::kMeta)], std::string(kAuditHeadKey), head_value);
-  }
-  if (rs.ok()) {
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    rs = db_->Write(wo, &batch);
-  }
-  const Status status = FromRocks(rs);
-  if (!status.ok()) failed_ = true;
-  if (status.ok() && hook_) {
-    for (Writer* q : group) {
-      if (!q->changes.empty()) hook_(q->changes);
-    }
-  }
+  const Status status = WriteGroup(group, &seq, &head);
   mu_.Lock();
 
   if (status.ok()) {

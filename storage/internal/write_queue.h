@@ -49,6 +49,12 @@ class WriteQueue {
   // until it returns.
   void RunExclusive(const std::function<void()>& fn);
 
+  // Builds and commits a write between two commits: `build` runs when every commit queued before
+  // has been made and none after can start, so what it reads stays true until its ops are
+  // durable. Nothing is written when it fails or adds nothing.
+  using BuildFn = std::function<Status(std::vector<WriteOp>* ops, std::vector<AuditEvent>* events)>;
+  Status CommitExclusive(const BuildFn& build);
+
   // Number of audit entries written so far.
   uint64_t audit_entries();
   // True once any commit failed (RocksDB then refuses further writes until reopened).
@@ -63,6 +69,10 @@ class WriteQueue {
     Status status;
     bool done = false;
   };
+
+  // Writes the group's ops and audit entries in one synced batch, continuing the chain from
+  // (*seq, *head), which it advances; runs the commit hook once durable. Leader only.
+  Status WriteGroup(const std::vector<Writer*>& group, uint64_t* seq, std::string* head);
 
   rocksdb::DB* db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;

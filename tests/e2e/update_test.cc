@@ -125,8 +125,9 @@ class UpdateE2eTest : public ::testing::Test {
     return json::parse(r.output)["packs"].get<std::vector<std::string>>();
   }
 
-  // The store's format marker, and how many record envelopes of each version it holds (edsd
-  // stopped); `set` replaces the marker first.
+  // The store's format marker, and how many record values of each first byte it holds (edsd
+  // stopped): envelopes by version, blocks (envelopes of version 2), references (0x80); `set`
+  // replaces the marker first.
   std::string StoreFormat(std::map<int, int>* versions = nullptr, const std::string& set = "") {
     storage::RawDb raw(dir_.Sub("data"));
     EXPECT_TRUE(raw.ok());
@@ -138,7 +139,7 @@ class UpdateE2eTest : public ::testing::Test {
     EXPECT_TRUE(raw.db()->Get({}, meta, storage::internal::kFormatKey, &format).ok());
     if (versions != nullptr) {
       for (const auto& [key, value] : raw.All(storage::internal::Cf::kRecords)) {
-        ++(*versions)[value.at(0)];
+        ++(*versions)[static_cast<uint8_t>(value.at(0))];
       }
     }
     return format;
@@ -225,21 +226,25 @@ TEST_F(UpdateE2eTest, OfflineBundlesInstallPacksAndFirmwareWithRollback) {
   std::map<int, int> on_trial;
   EXPECT_EQ(StoreFormat(&on_trial), "1");
   EXPECT_EQ(on_trial[2], before[2]);
+  EXPECT_EQ(on_trial[storage::internal::kRecordRefTag], before[storage::internal::kRecordRefTag]);
   EXPECT_GT(on_trial[1], before[1]);
 
   // Back on the committed firmware, with nothing pending: the store takes the newest format.
   WriteAll(config_,
            text.replace(hc, std::string("health_check = \"/bin/false\"").size(), good_check));
   StartEdsd("");
-  EXPECT_TRUE(edsd_->WaitForLog("store format 2", seconds(20))) << edsd_->Log();
+  EXPECT_TRUE(edsd_->WaitForLog("store format 3", seconds(20))) << edsd_->Log();
   const std::string later = dir_.Sub("later.ndjson");
   WriteAll(later, R"({"resourceType":"Organization","id":"later","name":"Later"})"
                   "\n");
   EXPECT_EQ(Edsctl({"import", later}).exit_code, 0);
   Stop();
   std::map<int, int> committed;
-  EXPECT_EQ(StoreFormat(&committed), "2");
+  EXPECT_EQ(StoreFormat(&committed), "3");
+  // The import's resource and its progress, both filed under no patient, share a block.
   EXPECT_GT(committed[2], on_trial[2]);
+  EXPECT_EQ(committed[storage::internal::kRecordRefTag],
+            on_trial[storage::internal::kRecordRefTag] + 2);
   StartEdsd("");
 
   // Never a version below the installed one.

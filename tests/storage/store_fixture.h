@@ -4,6 +4,7 @@
 
 #include <rocksdb/db.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -74,5 +75,22 @@ class RawDb {
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   std::unique_ptr<rocksdb::DB> db_;
 };
+
+// What the records family of a closed store holds: "block"s, "ref"s (references into blocks) and
+// envelopes by version ("v1", "v2").
+inline std::map<std::string, int> RecordsLayout(const std::string& data_dir) {
+  std::map<std::string, int> kinds;
+  RawDb raw(data_dir);
+  for (const auto& [key, value] : raw.All(internal::Cf::kRecords)) {
+    if (key.size() == internal::kBlockKeySize) {
+      ++kinds["block"];
+    } else if (static_cast<uint8_t>(value.at(0)) == internal::kRecordRefTag) {
+      ++kinds["ref"];
+    } else {
+      ++kinds["v" + std::to_string(value.at(0))];
+    }
+  }
+  return kinds;
+}
 
 }  // namespace eds::storage

@@ -83,7 +83,7 @@ TEST_F(StoreTest, OpeningWithAnotherMasterKeyFailsClearly) {
   EXPECT_NE(other.status().message().find("master key does not match"), std::string::npos);
 }
 
-TEST_F(StoreTest, AnOlderStoreGetsNewerEnvelopesOnlyOnceItsFormatIsCommitted) {
+TEST_F(StoreTest, AnOlderStoreGetsNewerLayoutsOnlyOnceItsFormatIsCommitted) {
   auto format = [this]() {
     RawDb raw(options_.data_dir);
     std::string v;
@@ -94,19 +94,14 @@ TEST_F(StoreTest, AnOlderStoreGetsNewerEnvelopesOnlyOnceItsFormatIsCommitted) {
     RawDb raw(options_.data_dir);
     ASSERT_TRUE(raw.db()->Put({}, raw.cf(internal::Cf::kMeta), internal::kFormatKey, v).ok());
   };
-  auto envelope_versions = [this]() {
-    std::map<int, int> versions;
-    RawDb raw(options_.data_dir);
-    for (const auto& [key, value] : raw.All(internal::Cf::kRecords)) ++versions[value.at(0)];
-    return versions;
-  };
+  auto layout = [this]() { return RecordsLayout(options_.data_dir); };
   {
     auto store = OpenOrDie();  // a new store takes the newest format at once
     EXPECT_EQ(store->format(), internal::kStoreFormat);
     ASSERT_THAT(store->Write(Records("p1", 3, "A/"), TestEvent()), IsOk());
   }
-  EXPECT_EQ(format(), "2");
-  EXPECT_EQ(envelope_versions(), (std::map<int, int>{{2, 3}}));
+  EXPECT_EQ(format(), "3");
+  EXPECT_EQ(layout(), (std::map<std::string, int>{{"block", 1}, {"ref", 3}}));
 
   // As the first version left it: until committed, new records stay readable by that version.
   set_format("1");
@@ -116,25 +111,34 @@ TEST_F(StoreTest, AnOlderStoreGetsNewerEnvelopesOnlyOnceItsFormatIsCommitted) {
     ASSERT_THAT(store->Write(Records("p1", 4, "B/"), TestEvent()), IsOk());
   }
   EXPECT_EQ(format(), "1");
-  EXPECT_EQ(envelope_versions(), (std::map<int, int>{{1, 4}, {2, 3}}));
+  EXPECT_EQ(layout(), (std::map<std::string, int>{{"block", 1}, {"ref", 3}, {"v1", 4}}));
+  // As the second left it: version-2 envelopes, but no blocks.
+  set_format("2");
+  {
+    auto store = OpenOrDie();
+    EXPECT_EQ(store->format(), 2);
+    ASSERT_THAT(store->Write(Records("p1", 2, "D/"), TestEvent()), IsOk());
+  }
+  EXPECT_EQ(format(), "2");
+  EXPECT_EQ(layout(), (std::map<std::string, int>{{"block", 1}, {"ref", 3}, {"v1", 4}, {"v2", 2}}));
   {
     auto store = OpenOrDie();
     ASSERT_THAT(store->CommitFormat(), IsOk());
     EXPECT_EQ(store->format(), internal::kStoreFormat);
     ASSERT_THAT(store->CommitFormat(), IsOk());  // idempotent
     ASSERT_THAT(store->Write(Records("p1", 5, "C/"), TestEvent()), IsOk());
-    for (const char* id : {"A/2", "B/3", "C/4"}) {
+    for (const char* id : {"A/2", "B/3", "C/4", "D/1"}) {
       EXPECT_THAT(store->Read("p1", id, TestEvent()), IsOk()) << id;
     }
   }
-  EXPECT_EQ(format(), "2");
-  EXPECT_EQ(envelope_versions(), (std::map<int, int>{{1, 4}, {2, 8}}));
+  EXPECT_EQ(format(), "3");
+  EXPECT_EQ(layout(), (std::map<std::string, int>{{"block", 2}, {"ref", 8}, {"v1", 4}, {"v2", 2}}));
 
-  set_format("3");
+  set_format("4");
   auto newer = Store::Open(options_, master_.Clone());
   EXPECT_THAT(newer, StatusIs(StatusCode::kFailedPrecondition));
-  EXPECT_NE(newer.status().message().find("format 3"), std::string::npos);
-  EXPECT_EQ(format(), "3");  // left as it was
+  EXPECT_NE(newer.status().message().find("format 4"), std::string::npos);
+  EXPECT_EQ(format(), "4");  // left as it was
 
   set_format("x");
   EXPECT_THAT(Store::Open(options_, master_.Clone()), StatusIs(StatusCode::kDataLoss));
