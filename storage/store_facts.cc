@@ -199,6 +199,10 @@ Result<uint64_t> Store::MergePatients(std::string_view from, std::string_view in
   std::vector<Store::Impl::SealJob> jobs;
   std::deque<std::string> bodies;
   impl_->PlaceRecords(into_no, 0, placed, &ops, &bodies, &jobs);
+  // A record the survivor had under the same logical id is replaced.
+  std::vector<std::string> into_keys;
+  for (const auto& p : placed) into_keys.push_back(internal::RecordKey(into_no, p.hashed_id));
+  EDS_ASSIGN_OR_RETURN(const uint64_t markers, impl_->MarkReplaced(into_keys, &ops));
   ops.push_back({WriteOp::Kind::kDeleteRange, Cf::kRecords, begin, end});
   it.reset(impl_->db->NewIterator(ro, impl_->cf(Cf::kFacts)));
   for (it->Seek(begin); it->Valid() && it->key().compare(end) < 0; it->Next()) {
@@ -248,6 +252,7 @@ Result<uint64_t> Store::MergePatients(std::string_view from, std::string_view in
     impl_->patient_cache.erase(hashed_from);
     impl_->dek_cache.Erase(*from_no);
   }
+  if (markers > 0) impl_->MaybeCollect(markers);
   return moved;
 }
 

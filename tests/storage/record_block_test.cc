@@ -215,6 +215,25 @@ TEST_F(StoreTest, TheCollectorReclaimsBlocksWhoseRecordsWereReplaced) {
             (std::map<std::string, int>{{"block", 2}, {"ref", 6}, {"v2", 4}}));
 }
 
+TEST_F(StoreTest, AMergeThatReplacesASurvivorsRecordsLeavesTheirBlockToTheCollector) {
+  auto store = OpenOrDie();
+  ASSERT_THAT(store->Write(Records("keep", 3), TestEvent()), IsOk());
+  ASSERT_THAT(store->Write({{"old", "Observation/0", "old 0"}, {"old", "Observation/1", "old 1"}},
+                           TestEvent()),
+              IsOk());
+  EXPECT_EQ(*store->MergePatients("old", "keep", TestEvent("merge")), 2u);
+  EXPECT_EQ(*store->Read("keep", "Observation/1", TestEvent()), "old 1");
+  EXPECT_EQ(*store->Read("keep", "Observation/0", TestEvent()), "old 0");
+  EXPECT_EQ(*store->Read("keep", "Observation/2", TestEvent()), Records("keep", 3)[2].payload);
+  // keep's block lost 2 of its 3 records to the merge: rewritten with the one left.
+  auto report = store->CollectBlocks();
+  ASSERT_THAT(report, IsOk());
+  EXPECT_EQ(report->markers, 1u);
+  EXPECT_EQ(report->blocks_rewritten, 1u);
+  EXPECT_EQ(report->records_kept, 1u);
+  EXPECT_EQ(store->VerifyRecords()->failed, 0u);
+}
+
 TEST_F(StoreTest, CollectingWhileWritersReplaceTheSameRecordsLosesNoVersion) {
   auto store = OpenOrDie();
   constexpr int kWriters = 2;
