@@ -41,6 +41,9 @@ struct Store::Impl {
   ~Impl();  // closes the database when still open (also after a failed open)
   StoreOptions options;
   Clock* clock = nullptr;
+  // Tells this store from any opened before in the process (caches that outlive a call).
+  const uint64_t instance = next_instance.fetch_add(1) + 1;
+  static inline std::atomic<uint64_t> next_instance{0};
   std::unique_ptr<rocksdb::DB> db;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;  // indexed by internal::Cf
   std::unique_ptr<RecordCodec> codec;

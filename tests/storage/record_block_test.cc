@@ -104,6 +104,31 @@ TEST_F(StoreTest, RecordsOfOnePatientWrittenTogetherShareBlocks) {
             (std::map<std::string, int>{{"block", 2}, {"ref", 40}, {"v2", 1}}));
 }
 
+TEST_F(StoreTest, HoldsSeesRecordsReplacedAfterTheirBlockWasOpened) {
+  auto store = OpenOrDie();
+  const auto records = Records("p1", 4);
+  ASSERT_THAT(store->Write(records, TestEvent()), IsOk());
+  EXPECT_TRUE(*store->Holds("p1", "Observation/0", records[0].payload));  // opens the block
+  ASSERT_THAT(
+      store->Write({{"p1", "Observation/0", "zero"}, {"p1", "Observation/1", "one"}}, TestEvent()),
+      IsOk());
+  ASSERT_THAT(store->CollectBlocks(), IsOk());  // the block is rewritten with 2 and 3 only
+  EXPECT_FALSE(*store->Holds("p1", "Observation/0", records[0].payload));
+  EXPECT_TRUE(*store->Holds("p1", "Observation/0", "zero"));
+  EXPECT_TRUE(*store->Holds("p1", "Observation/1", "one"));
+  EXPECT_TRUE(*store->Holds("p1", "Observation/3", records[3].payload));
+  // Another store opened in the same thread reads its own blocks.
+  store.reset();
+  const std::string other_dir = dir_.Sub("other");
+  StoreOptions other_options = options_;
+  other_options.data_dir = other_dir;
+  auto other = Store::Open(other_options, master_.Clone());
+  ASSERT_THAT(other, IsOk());
+  EXPECT_FALSE(*(*other)->Holds("p1", "Observation/3", records[3].payload));
+  ASSERT_THAT((*other)->Write(Records("p1", 4), TestEvent()), IsOk());
+  EXPECT_TRUE(*(*other)->Holds("p1", "Observation/3", records[3].payload));
+}
+
 TEST_F(StoreTest, TamperedBlocksAndReferencesAreDataLoss) {
   { ASSERT_THAT(OpenOrDie()->Write(Records("p1", 4), TestEvent()), IsOk()); }
   std::string block_key;
