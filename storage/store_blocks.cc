@@ -91,7 +91,7 @@ void Store::Impl::PlaceRecords(uint64_t no, size_t dek, const std::vector<Placed
       blockable.push_back(&r);
     }
   }
-  // Blocks of even sizes: 33 records make blocks of 17 and 16, not 32 and 1.
+  // Blocks of even sizes: 65 records make blocks of 33 and 32, not 64 and 1.
   const size_t blocks =
       (blockable.size() + internal::kBlockMaxRecords - 1) / internal::kBlockMaxRecords;
   const size_t per_block = blocks == 0 ? 0 : (blockable.size() + blocks - 1) / blocks;

@@ -65,15 +65,15 @@ TEST(RecordBlockTest, ReferencesAreToldFromEnvelopes) {
 }
 
 TEST_F(StoreTest, RecordsOfOnePatientWrittenTogetherShareBlocks) {
-  auto records = Records("p1", 40);
+  auto records = Records("p1", 70);
   records.push_back({"p2", "Patient/2", R"({"resourceType":"Patient","id":"2"})"});
   records.push_back({"p1", "Observation/0", R"({"resourceType":"Observation","id":"again"})"});
   {
     auto store = OpenOrDie();
     ASSERT_THAT(store->Write(records, TestEvent()), IsOk());
-    // 40 records of p1 (Observation/0 once, in its last version) in two blocks of 20; p2's one
+    // 70 records of p1 (Observation/0 once, in its last version) in two blocks of 35; p2's one
     // record alone.
-    for (int i = 1; i < 40; ++i) {
+    for (int i = 1; i < 70; ++i) {
       const std::string id = "Observation/" + std::to_string(i);
       auto read = store->Read("p1", id, TestEvent());
       ASSERT_THAT(read, IsOk()) << id;
@@ -83,9 +83,9 @@ TEST_F(StoreTest, RecordsOfOnePatientWrittenTogetherShareBlocks) {
       EXPECT_FALSE(*store->Holds("p1", id, records[0].payload));
     }
     EXPECT_EQ(*store->Read("p1", "Observation/0", TestEvent()), records.back().payload);
-    EXPECT_EQ(*store->ReadAny("Patient/2", TestEvent()), records[40].payload);
+    EXPECT_EQ(*store->ReadAny("Patient/2", TestEvent()), records[70].payload);
     EXPECT_TRUE(*store->Exists("p1", "Observation/39"));
-    EXPECT_FALSE(*store->Exists("p1", "Observation/40"));
+    EXPECT_FALSE(*store->Exists("p1", "Observation/70"));
     int scanned = 0;
     ASSERT_THAT(store->Scan(
                     [&](uint64_t, std::string_view payload) {
@@ -94,14 +94,14 @@ TEST_F(StoreTest, RecordsOfOnePatientWrittenTogetherShareBlocks) {
                     },
                     TestEvent()),
                 IsOk());
-    EXPECT_EQ(scanned, 41);
+    EXPECT_EQ(scanned, 71);
     auto verify = store->VerifyRecords();
     ASSERT_THAT(verify, IsOk());
-    EXPECT_EQ(verify->records, 41u);
+    EXPECT_EQ(verify->records, 71u);
     EXPECT_EQ(verify->failed, 0u);
   }
   EXPECT_EQ(RecordsLayout(options_.data_dir),
-            (std::map<std::string, int>{{"block", 2}, {"ref", 40}, {"v2", 1}}));
+            (std::map<std::string, int>{{"block", 2}, {"ref", 70}, {"v2", 1}}));
 }
 
 TEST_F(StoreTest, HoldsSeesRecordsReplacedAfterTheirBlockWasOpened) {
