@@ -171,10 +171,10 @@ class Store {
   // background after writes too; audited when it acts.
   Result<BlockCollectReport> CollectBlocks();
 
-  // Lets the store take the newest format (format 2: record envelopes of version 2). A store
-  // opened in an older format keeps writing what its previous edsd reads, so that a firmware
-  // update that fails its health check can roll back to that edsd; call this once no rollback
-  // can happen (the running firmware is committed). Durable; audited once; idempotent.
+  // Lets the store take the newest format (format 3: record blocks, envelopes of version 2). A
+  // store opened in an older format keeps writing what its previous edsd reads, so that a
+  // firmware update that fails its health check can roll back to that edsd; call this once no
+  // rollback can happen (the running firmware is committed). Durable; audited once; idempotent.
   Status CommitFormat();
   // The store's format (internal::kStoreFormat once committed).
   int format() const;
