@@ -186,7 +186,12 @@ Result<uint64_t> Store::MergePatients(std::string_view from, std::string_view in
   rocksdb::ManagedSnapshot snapshot(impl_->db.get());
   rocksdb::ReadOptions ro;
   ro.snapshot = snapshot.snapshot();
-  std::deque<std::string> payloads;
+  // The plaintexts decrypted here, zeroed on every way out.
+  struct Plaintexts : std::deque<std::string> {
+    ~Plaintexts() {
+      for (auto& p : *this) sodium_memzero(p.data(), p.size());
+    }
+  } payloads;
   std::vector<Store::Impl::PlacedRecord> placed;
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(ro, impl_->cf(Cf::kRecords)));
   {
@@ -225,9 +230,7 @@ Result<uint64_t> Store::MergePatients(std::string_view from, std::string_view in
   }
   EDS_RETURN_IF_ERROR(FromRocksStatus(it->status(), "reading the merged patient's facts"));
   ops.push_back({WriteOp::Kind::kDeleteRange, Cf::kFacts, begin, end});
-  const Status sealed = impl_->Seal(ops, jobs, {into_dek});
-  for (auto& p : payloads) sodium_memzero(p.data(), p.size());
-  EDS_RETURN_IF_ERROR(sealed);
+  EDS_RETURN_IF_ERROR(impl_->Seal(ops, jobs, {into_dek}));
   EDS_ASSIGN_OR_RETURN(auto buckets, impl_->BucketKeysOf(*from_no));
   for (const auto& k : buckets) ops.push_back({WriteOp::Kind::kDelete, Cf::kFactBuckets, k, ""});
   // Aliases that named the merged patient now name the survivor.
