@@ -6,8 +6,10 @@
 
 namespace eds::storage {
 
+// Runs of 3 consecutive numbers share a patient, so a batch often stores several records of one
+// patient: in a record block.
 inline std::string CrashWriterPatient(uint64_t seq) {
-  return "crash-patient-" + std::to_string(seq % 37);
+  return "crash-patient-" + std::to_string(seq / 3 % 37);
 }
 inline std::string CrashWriterLogicalId(uint64_t seq) {
   return "Observation/" + std::to_string(seq);
