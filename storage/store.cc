@@ -34,9 +34,12 @@ Status FromRocksStatus(const rocksdb::Status& s, std::string_view what) {
   return InternalError(msg);
 }
 
-Result<std::optional<std::string>> Store::Impl::Get(Cf c, std::string_view key) {
+Result<std::optional<std::string>> Store::Impl::Get(Cf c, std::string_view key,
+                                                    const rocksdb::Snapshot* snapshot) {
+  rocksdb::ReadOptions ro;
+  ro.snapshot = snapshot;
   std::string value;
-  const rocksdb::Status s = db->Get(rocksdb::ReadOptions(), cf(c), key, &value);
+  const rocksdb::Status s = db->Get(ro, cf(c), key, &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return FromRocksStatus(s, "store read");
   return std::optional<std::string>(std::move(value));
@@ -379,19 +382,15 @@ Result<std::string> Store::Impl::ReadRecord(uint64_t no, const std::string& hash
   // A record in a block is read from the same snapshot as its reference: the collector may
   // move it meanwhile.
   rocksdb::ManagedSnapshot snapshot(db.get());
-  rocksdb::ReadOptions ro;
-  ro.snapshot = snapshot.snapshot();
-  std::string value;
-  const rocksdb::Status s = db->Get(ro, cf(Cf::kRecords), key, &value);
-  if (!s.ok() && !s.IsNotFound()) return FromRocksStatus(s, "store read");
+  EDS_ASSIGN_OR_RETURN(auto value, Get(Cf::kRecords, key, snapshot.snapshot()));
   AuditEvent ev = event;
   ev.object = "patient " + std::to_string(no);
   EDS_RETURN_IF_ERROR(queue->Commit({}, {ev}));
-  if (s.IsNotFound()) return NotFoundError("no such record");
+  if (!value) return NotFoundError("no such record");
   KeyBytes dek;
   EDS_RETURN_IF_ERROR(DataKey(no, &dek));
   RecordOpener opener(*this, snapshot.snapshot());
-  return opener.Open(key, value, dek);
+  return opener.Open(key, *value, dek);
 }
 
 Result<bool> Store::Exists(std::string_view patient, std::string_view logical_id) {

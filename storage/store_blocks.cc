@@ -49,15 +49,11 @@ Result<std::string> RecordOpener::Open(std::string_view key, std::string_view va
   auto it = blocks_.find(ref->block_id);
   if (it == blocks_.end()) {
     const std::string block_key = internal::BlockKey(no, ref->block_id);
-    rocksdb::ReadOptions ro;
-    ro.snapshot = snapshot_;
-    std::string sealed;
-    const rocksdb::Status s = impl_.db->Get(ro, impl_.cf(Cf::kRecords), block_key, &sealed);
-    if (s.IsNotFound()) return DataLossError("a record's block is missing");
-    EDS_RETURN_IF_ERROR(FromRocksStatus(s, "store read"));
+    EDS_ASSIGN_OR_RETURN(auto sealed, impl_.Get(Cf::kRecords, block_key, snapshot_));
+    if (!sealed) return DataLossError("a record's block is missing");
     EDS_ASSIGN_OR_RETURN(
         std::string plain,
-        impl_.codec->Decode(internal::BlockAssociatedData(block_key), sealed, dek));
+        impl_.codec->Decode(internal::BlockAssociatedData(block_key), *sealed, dek));
     it = blocks_.emplace(ref->block_id, Block{std::move(plain), {}}).first;
     auto slots = internal::ParseBlockBody(it->second.plain);
     if (!slots.ok()) {

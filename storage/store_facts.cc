@@ -38,11 +38,8 @@ Result<bool> Store::Holds(std::string_view patient, std::string_view logical_id,
     return no.status();
   }
   const std::string key = internal::RecordKey(*no, impl_->HashLogicalId(logical_id));
-  std::string value;
-  const rocksdb::Status s =
-      impl_->db->Get(rocksdb::ReadOptions(), impl_->cf(Cf::kRecords), key, &value);
-  if (s.IsNotFound()) return false;
-  EDS_RETURN_IF_ERROR(FromRocksStatus(s, "store read"));
+  EDS_ASSIGN_OR_RETURN(auto value, impl_->Get(Cf::kRecords, key));
+  if (!value) return false;
   KeyBytes dek;
   EDS_RETURN_IF_ERROR(impl_->DataKey(*no, &dek));
   // A bulk load run again asks about a block's records one after the other: each thread keeps
@@ -56,7 +53,7 @@ Result<bool> Store::Holds(std::string_view patient, std::string_view logical_id,
     last.opener = std::make_unique<RecordOpener>(*impl_, nullptr);
     last.store = impl_->instance;
   }
-  auto plain = last.opener->Open(key, value, dek);
+  auto plain = last.opener->Open(key, *value, dek);
   return plain.ok() && *plain == payload;
 }
 

@@ -141,7 +141,9 @@ struct Store::Impl {
   std::thread collector;
 
   rocksdb::ColumnFamilyHandle* cf(internal::Cf c) const { return handles[static_cast<size_t>(c)]; }
-  Result<std::optional<std::string>> Get(internal::Cf c, std::string_view key);
+  // The value at `key`, or nullopt; read as of `snapshot` when given.
+  Result<std::optional<std::string>> Get(internal::Cf c, std::string_view key,
+                                         const rocksdb::Snapshot* snapshot = nullptr);
 
   Status WriteRecords(const std::vector<RecordWrite>& records, const AuditEvent& event,
                       const std::vector<AliasWrite>& aliases,

@@ -51,23 +51,15 @@ uint64_t WriteQueue::audit_entries() {
 }
 
 void WriteQueue::RunExclusive(const std::function<void()>& fn) {
-  Writer w;
-  w.exclusive = &fn;
-  MutexLock lock(mu_);
-  queue_.push_back(&w);
-  lock.Wait(cv_, [&]() EDS_REQUIRES(mu_) { return queue_.front() == &w; });
-  // At the front, nobody else leads: run it with the lock released, as a leader writes.
-  mu_.Unlock();
-  fn();
-  mu_.Lock();
-  queue_.pop_front();
-  cv_.notify_all();
+  CommitExclusive([&fn](std::vector<WriteOp>*, std::vector<AuditEvent>*) {
+    fn();
+    return OkStatus();
+  }).IgnoreError();
 }
 
 Status WriteQueue::CommitExclusive(const BuildFn& build) {
   Writer w;
-  std::function<void()> marker;  // makes the entry exclusive: no group takes it along
-  w.exclusive = &marker;
+  w.exclusive = true;
   MutexLock lock(mu_);
   queue_.push_back(&w);
   lock.Wait(cv_, [&]() EDS_REQUIRES(mu_) { return queue_.front() == &w; });
@@ -166,7 +158,7 @@ Status WriteQueue::Commit(std::vector<WriteOp> ops, std::vector<AuditEvent> even
   std::vector<Writer*> group;
   size_t bytes = 0;
   for (Writer* q : queue_) {
-    if (q->exclusive != nullptr) break;
+    if (q->exclusive) break;
     size_t size = 0;
     for (const auto& op : q->ops) size += op.key.size() + op.value.size();
     if (!group.empty() && bytes + size > kMaxGroupBytes) break;

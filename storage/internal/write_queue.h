@@ -65,7 +65,7 @@ class WriteQueue {
     std::vector<WriteOp> ops;
     std::vector<AuditEvent> events;
     std::vector<FactChange> changes;
-    const std::function<void()>* exclusive = nullptr;
+    bool exclusive = false;  // alone between two commits: no group takes it along
     Status status;
     bool done = false;
   };
