@@ -1,0 +1,167 @@
+// The write path syncs the log apart from the write: the next group is written while the last
+// one waits for the disk. Acknowledged must still mean durable, and a power cut must take only a
+// suffix of what was written, never a hole in the audit chain.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <thread>
+
+#include "storage/internal/open_store.h"
+#include "tests/storage/store_fixture.h"
+#include "tests/testing/sync_gate_fs.h"
+
+namespace eds::storage {
+namespace {
+
+using ::eds::testing::IsOk;
+using ::eds::testing::SyncGateFs;
+
+// Polls `done` for up to 20 s.
+bool Eventually(const std::function<bool()>& done) {
+  for (int i = 0; i < 2000; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return done();
+}
+
+class SyncPipelineTest : public StoreTest {
+ protected:
+  void SetUp() override {
+    env_ = SyncGateFs::MakeEnv(fs_);
+    auto store = internal::OpenStoreWithEnv(options_, master_.Clone(), env_.get());
+    ASSERT_THAT(store, IsOk());
+    store_ = std::move(store).value();
+  }
+
+  bool Has(Store& store, const std::string& patient) {
+    auto exists = store.Exists(patient, "Observation/0");
+    return exists.ok() && *exists;
+  }
+
+  // A write on its own thread; `done` turns true when it returns. A test that stops early opens
+  // the gate and joins, rather than leaving the thread behind.
+  struct PendingWrite {
+    ~PendingWrite() {
+      if (!thread.joinable()) return;
+      fs->Release();
+      thread.join();
+    }
+    SyncGateFs* fs = nullptr;
+    std::atomic<bool> done{false};
+    Status status;
+    std::thread thread;
+  };
+  void StartWrite(PendingWrite* w, const std::string& patient) {
+    w->fs = fs_.get();
+    w->thread = std::thread([this, w, patient] {
+      w->status = store_->Write(Records(patient, 3), TestEvent());
+      w->done = true;
+    });
+  }
+
+  std::shared_ptr<SyncGateFs> fs_ = std::make_shared<SyncGateFs>();
+  std::unique_ptr<rocksdb::Env> env_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(SyncPipelineTest, AWriteIsAcknowledgedOnlyOnceItsLogIsSyncedAndAPowerCutTakesASuffix) {
+  EDS_ASSERT_OK(store_->Write(Records("a", 3), TestEvent()));
+  fs_->Hold();
+  PendingWrite b;
+  StartWrite(&b, "b");
+  ASSERT_TRUE(Eventually([&] { return fs_->waiting() > 0; }));
+  // Written (a look-up sees it) but not synced: neither the write nor a wait for durability has
+  // returned.
+  EXPECT_TRUE(Has(*store_, "b"));
+  std::atomic<bool> awaited{false};
+  std::thread await([&] {
+    EXPECT_THAT(store_->AwaitDurable(), IsOk());
+    awaited = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_FALSE(b.done.load());
+  EXPECT_FALSE(awaited.load());
+
+  // A power cut now: the acknowledged write is there, the pending one is not, and the audit
+  // chain lost only its end.
+  const std::string cut = dir_.Sub("cut");
+  fs_->CopyAsAfterPowerCut(options_.data_dir, cut);
+  fs_->Release();
+  b.thread.join();
+  await.join();
+  EDS_EXPECT_OK(b.status);
+  EXPECT_TRUE(awaited.load());
+
+  StoreOptions cut_options = options_;
+  cut_options.data_dir = cut;
+  auto after_cut = Store::Open(cut_options, master_.Clone());
+  ASSERT_THAT(after_cut, IsOk());
+  EXPECT_TRUE(Has(**after_cut, "a"));
+  EXPECT_FALSE(Has(**after_cut, "b"));
+  auto audit = (*after_cut)->VerifyAudit();
+  ASSERT_THAT(audit, IsOk());
+  EXPECT_TRUE(audit->intact) << audit->reason;
+
+  // Once acknowledged, the same cut keeps it.
+  const std::string cut2 = dir_.Sub("cut2");
+  fs_->CopyAsAfterPowerCut(options_.data_dir, cut2);
+  cut_options.data_dir = cut2;
+  auto after_cut2 = Store::Open(cut_options, master_.Clone());
+  ASSERT_THAT(after_cut2, IsOk());
+  EXPECT_TRUE(Has(**after_cut2, "b"));
+}
+
+TEST_F(SyncPipelineTest, LaterGroupsAreWrittenWhileASyncWaitsAndOneSyncCoversThem) {
+  fs_->Hold();
+  PendingWrite first;
+  StartWrite(&first, "c");
+  ASSERT_TRUE(Eventually([&] { return fs_->waiting() > 0; }));
+  PendingWrite second;
+  PendingWrite third;
+  StartWrite(&second, "d");
+  StartWrite(&third, "e");
+  // Both are written while the first write's sync is held at the gate.
+  EXPECT_TRUE(Eventually([&] { return Has(*store_, "d") && Has(*store_, "e"); }));
+  EXPECT_EQ(fs_->waiting(), 1);
+  EXPECT_FALSE(first.done || second.done || third.done);
+  const int syncs_before = fs_->syncs();
+  fs_->Release();
+  for (PendingWrite* w : {&first, &second, &third}) {
+    w->thread.join();
+    EDS_EXPECT_OK(w->status);
+  }
+  // The held sync, then one for the two groups written meanwhile.
+  EXPECT_EQ(fs_->syncs() - syncs_before, 2);
+  auto audit = store_->VerifyAudit();
+  ASSERT_THAT(audit, IsOk());
+  EXPECT_TRUE(audit->intact) << audit->reason;
+}
+
+TEST_F(SyncPipelineTest, AFailedSyncFailsWhatItCoveredAndRefusesLaterWrites) {
+  EDS_ASSERT_OK(store_->Write(Records("a", 3), TestEvent()));
+  fs_->Hold();
+  PendingWrite f;
+  StartWrite(&f, "f");
+  ASSERT_TRUE(Eventually([&] { return fs_->waiting() > 0; }));
+  fs_->FailSyncs();
+  f.thread.join();
+  EXPECT_EQ(f.status.code(), StatusCode::kUnavailable) << f.status.ToString();
+  // Nothing written after it can be known durable: later writes and waits are refused.
+  EXPECT_FALSE(store_->Write(Records("g", 3), TestEvent()).ok());
+  EXPECT_FALSE(store_->AwaitDurable().ok());
+  store_.reset();
+
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(store->Read("a", "Observation/2", TestEvent()), IsOk());
+  EXPECT_FALSE(Has(*store, "g"));
+  auto audit = store->VerifyAudit();
+  ASSERT_THAT(audit, IsOk());
+  EXPECT_TRUE(audit->intact) << audit->reason;
+}
+
+}  // namespace
+}  // namespace eds::storage
