@@ -80,8 +80,7 @@ std::string Hl7Ingest::Ingest(std::string_view raw, const PeerInfo& peer) {
       std::string(msg.control_id()) + "|" + std::string(msg.Get("MSH-9")) + "|" +
       HexEncode(std::string_view(reinterpret_cast<const char*>(digest), sizeof digest));
   auto seen = store_.Exists("", dedupe_id);
-  // The first copy may still be on its way to the disk: acknowledge the resend once it is there.
-  if (seen.ok() && *seen && store_.AwaitDurable().ok()) {
+  if (seen.ok() && *seen) {
     ++stats_.duplicates;
     return hl7::MakeAck(msg, AckCode::kAccept, std::nullopt, "duplicate: already stored",
                         ack_options);

@@ -272,8 +272,6 @@ Status Store::Write(const std::vector<RecordWrite>& records, const AuditEvent& e
   return impl_->WriteRecords(records, event, aliases, outbox);
 }
 
-Status Store::AwaitDurable() { return impl_->queue->AwaitDurable(); }
-
 Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const AuditEvent& event,
                                  const std::vector<AliasWrite>& aliases,
                                  const std::vector<OutboxWrite>& outbox) {

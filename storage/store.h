@@ -127,10 +127,6 @@ class Store {
                      std::string_view payload);
   // Whether a record exists, without reading it (no audit entry: nothing is decrypted).
   Result<bool> Exists(std::string_view patient, std::string_view logical_id);
-  // Reads see a write a moment before it is durable. Returns once every write made so far is
-  // durable: call it before acknowledging anything on the strength of a read alone (a resend
-  // found already stored), so a crash cannot take back what was acknowledged.
-  Status AwaitDurable();
   // Decrypts every record in key order; `fn` returns false to stop early. One audit entry.
   using ScanFn = std::function<bool(uint64_t patient_number, std::string_view payload)>;
   Status Scan(const ScanFn& fn, const AuditEvent& event);

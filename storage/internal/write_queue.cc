@@ -3,7 +3,6 @@
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
-#include <iterator>
 
 #include "common/encoding.h"
 
@@ -52,18 +51,10 @@ uint64_t WriteQueue::audit_entries() {
 }
 
 void WriteQueue::RunExclusive(const std::function<void()>& fn) {
-  Writer w;
-  w.exclusive = true;
-  MutexLock lock(mu_);
-  queue_.push_back(&w);
-  lock.Wait(cv_, [&]() EDS_REQUIRES(mu_) { return queue_.front() == &w; });
-  // After a failed sync nothing more becomes durable; `fn` (an observer leaving, say) still runs.
-  WaitDurable(lock, written_).IgnoreError();
-  mu_.Unlock();
-  fn();
-  mu_.Lock();
-  queue_.pop_front();
-  cv_.notify_all();
+  CommitExclusive([&fn](std::vector<WriteOp>*, std::vector<AuditEvent>*) {
+    fn();
+    return OkStatus();
+  }).IgnoreError();
 }
 
 Status WriteQueue::CommitExclusive(const BuildFn& build) {
@@ -72,39 +63,25 @@ Status WriteQueue::CommitExclusive(const BuildFn& build) {
   MutexLock lock(mu_);
   queue_.push_back(&w);
   lock.Wait(cv_, [&]() EDS_REQUIRES(mu_) { return queue_.front() == &w; });
-  // What `build` reads, and what the hook's observers were handed, is then exactly what a crash
-  // would keep.
-  Status status = WaitDurable(lock, written_);
   uint64_t seq = next_seq_;
   std::string head = head_;
-  bool wrote = false;
-  if (status.ok()) {
-    mu_.Unlock();
-    status = build(&w.ops, &w.events);
-    if (status.ok() && (!w.ops.empty() || !w.events.empty())) {
-      SortForMemtable(w.ops);
-      // Synced in the write itself: nothing else is in flight to share the sync with.
-      status = WriteGroup({&w}, /*sync=*/true, &seq, &head);
-      wrote = status.ok();
-    }
-    mu_.Lock();
+  mu_.Unlock();
+  Status status = build(&w.ops, &w.events);
+  if (status.ok() && (!w.ops.empty() || !w.events.empty())) {
+    SortForMemtable(w.ops);
+    status = WriteGroup({&w}, &seq, &head);
   }
-  if (wrote) {
+  mu_.Lock();
+  if (status.ok()) {
     next_seq_ = seq;
     head_ = head;
-    durable_ = ++written_;
   }
   queue_.pop_front();
   cv_.notify_all();
   return status;
 }
 
-Status WriteQueue::AwaitDurable() {
-  MutexLock lock(mu_);
-  return WaitDurable(lock, written_);
-}
-
-Status WriteQueue::WriteGroup(const std::vector<Writer*>& group, bool sync, uint64_t* seq_io,
+Status WriteQueue::WriteGroup(const std::vector<Writer*>& group, uint64_t* seq_io,
                               std::string* head_io) {
   rocksdb::WriteBatch batch;
   const int64_t now_ms = UnixMillis(clock_.Now());
@@ -146,7 +123,7 @@ Status WriteQueue::WriteGroup(const std::vector<Writer*>& group, bool sync, uint
   }
   if (rs.ok()) {
     rocksdb::WriteOptions wo;
-    wo.sync = sync;
+    wo.sync = true;
     rs = db_->Write(wo, &batch);
   }
   const Status status = FromRocks(rs);
@@ -154,63 +131,14 @@ Status WriteQueue::WriteGroup(const std::vector<Writer*>& group, bool sync, uint
     failed_ = true;
     return status;
   }
+  if (hook_) {
+    for (Writer* q : group) {
+      if (!q->changes.empty()) hook_(q->changes);
+    }
+  }
   *seq_io = seq;
   *head_io = std::move(head);
   return status;
-}
-
-void WriteQueue::FinishWrite(const std::vector<Writer*>& group, const Status& status) {
-  uint64_t number = 0;
-  if (status.ok()) {
-    number = ++written_;
-    std::vector<FactChange> changes;
-    for (Writer* q : group) {
-      changes.insert(changes.end(), std::make_move_iterator(q->changes.begin()),
-                     std::make_move_iterator(q->changes.end()));
-    }
-    if (!changes.empty()) unsynced_changes_.emplace_back(number, std::move(changes));
-  }
-  for (Writer* q : group) {
-    queue_.pop_front();
-    q->status = status;
-    q->group = number;
-    q->written = true;
-  }
-  cv_.notify_all();
-}
-
-Status WriteQueue::WaitDurable(MutexLock& lock, uint64_t group) {
-  for (;;) {
-    if (durable_ >= group) return OkStatus();
-    if (!sync_error_.ok()) return sync_error_;
-    if (syncing_) {
-      lock.Wait(cv_, [&]() EDS_REQUIRES(mu_) { return !syncing_; });
-      continue;
-    }
-    // No thread is syncing: this one syncs every group written so far, then hands their fact
-    // changes to the hook, in order (syncing_ keeps a second syncer out until it is done).
-    syncing_ = true;
-    const uint64_t target = written_;
-    std::vector<std::vector<FactChange>> changes;
-    while (!unsynced_changes_.empty() && unsynced_changes_.front().first <= target) {
-      changes.push_back(std::move(unsynced_changes_.front().second));
-      unsynced_changes_.pop_front();
-    }
-    mu_.Unlock();
-    const Status status = FromRocks(db_->SyncWAL());
-    if (status.ok() && hook_) {
-      for (const auto& c : changes) hook_(c);
-    }
-    mu_.Lock();
-    syncing_ = false;
-    if (status.ok()) {
-      durable_ = target;
-    } else {
-      failed_ = true;
-      sync_error_ = status;
-    }
-    cv_.notify_all();
-  }
 }
 
 Status WriteQueue::Commit(std::vector<WriteOp> ops, std::vector<AuditEvent> events,
@@ -222,40 +150,43 @@ Status WriteQueue::Commit(std::vector<WriteOp> ops, std::vector<AuditEvent> even
   w.changes = std::move(changes);
 
   MutexLock lock(mu_);
-  // After a failed sync nothing written since is known to be durable: refuse rather than build
-  // on it.
-  if (!sync_error_.ok()) return sync_error_;
   queue_.push_back(&w);
-  lock.Wait(cv_, [&]() EDS_REQUIRES(mu_) { return w.written || queue_.front() == &w; });
-  if (!w.written) {
-    // Leader: take a group from the front of the queue, up to an exclusive runner.
-    std::vector<Writer*> group;
-    size_t bytes = 0;
-    for (Writer* q : queue_) {
-      if (q->exclusive) break;
-      size_t size = 0;
-      for (const auto& op : q->ops) size += op.key.size() + op.value.size();
-      if (!group.empty() && bytes + size > kMaxGroupBytes) break;
-      group.push_back(q);
-      bytes += size;
-    }
-    uint64_t seq = next_seq_;
-    std::string head = head_;
+  lock.Wait(cv_, [&]() EDS_REQUIRES(mu_) { return w.done || queue_.front() == &w; });
+  if (w.done) return w.status;
 
-    // The batch is built and written without the lock, so others can queue meanwhile; only the
-    // leader touches the chain state until it hands over. The write is not synced here: the
-    // next leader may write its group while this one waits for the disk below.
-    mu_.Unlock();
-    const Status status = WriteGroup(group, /*sync=*/false, &seq, &head);
-    mu_.Lock();
-    if (status.ok()) {
-      next_seq_ = seq;
-      head_ = head;
-    }
-    FinishWrite(group, status);
+  // Leader: take a group from the front of the queue, up to an exclusive runner.
+  std::vector<Writer*> group;
+  size_t bytes = 0;
+  for (Writer* q : queue_) {
+    if (q->exclusive) break;
+    size_t size = 0;
+    for (const auto& op : q->ops) size += op.key.size() + op.value.size();
+    if (!group.empty() && bytes + size > kMaxGroupBytes) break;
+    group.push_back(q);
+    bytes += size;
   }
-  if (!w.status.ok()) return w.status;
-  return WaitDurable(lock, w.group);
+  uint64_t seq = next_seq_;
+  std::string head = head_;
+
+  // The batch is built and written without the lock, so others can queue meanwhile; only the
+  // leader touches the chain state until it hands over.
+  mu_.Unlock();
+  const Status status = WriteGroup(group, &seq, &head);
+  mu_.Lock();
+
+  if (status.ok()) {
+    next_seq_ = seq;
+    head_ = head;
+  }
+  for (Writer* q : group) {
+    queue_.pop_front();
+    if (q != &w) {
+      q->status = status;
+      q->done = true;
+    }
+  }
+  cv_.notify_all();
+  return status;
 }
 
 }  // namespace eds::storage::internal

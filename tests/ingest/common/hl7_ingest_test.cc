@@ -4,16 +4,11 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <chrono>
 #include <map>
 #include <set>
-#include <thread>
 
 #include "ingest/facts.h"
-#include "storage/internal/open_store.h"
 #include "tests/testing/status_matchers.h"
-#include "tests/testing/sync_gate_fs.h"
 #include "tests/testing/temp_dir.h"
 
 namespace eds::ingest {
@@ -21,7 +16,6 @@ namespace {
 
 using ::eds::testing::ReadFileOrDie;
 using ::eds::testing::SourcePath;
-using ::eds::testing::SyncGateFs;
 using ::eds::testing::TempDir;
 
 std::string Fixture(const std::string& name) {
@@ -197,51 +191,6 @@ TEST_F(Hl7IngestTest, MergeMovesTheMergedPatientsRecordsAndFactsToTheSurvivor) {
   EXPECT_EQ(Facts().size(), 1u);
   ASSERT_TRUE(Accepted(Send(Fixture("adt_a40_merge.hl7"))));
   EXPECT_EQ(Facts().size(), 1u);
-}
-
-// A resend found stored is answered from a look-up, which can see the first copy a moment before it
-// is synced: its AA must wait for that sync, or a crash could take back what it vouched for.
-TEST(Hl7IngestDurabilityTest, AResendIsAcknowledgedOnlyOnceTheFirstCopyIsDurable) {
-  TempDir dir;
-  auto fs = std::make_shared<SyncGateFs>();
-  auto env = SyncGateFs::MakeEnv(fs);
-  storage::StoreOptions o;
-  o.data_dir = dir.Sub("data");
-  auto store = storage::internal::OpenStoreWithEnv(o, storage::SecretKey::Random(), env.get());
-  ASSERT_THAT(store, ::eds::testing::IsOk());
-  Pseudonymizer pseudonymizer((*store)->Secret("pseudonym").value());
-  Hl7Ingest ingest(**store, pseudonymizer, nullptr);
-  const std::string message = Fixture("oru_r01_biologie.hl7");
-
-  fs->Hold();
-  std::string first_ack;
-  std::thread first([&] { first_ack = ingest.Ingest(message, {"127.0.0.1"}); });
-  bool held = false;
-  for (int i = 0; i < 2000 && !held; ++i) {
-    held = fs->waiting() > 0;
-    if (!held) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  if (!held) {
-    fs->Release();
-    first.join();
-    FAIL() << "the first copy's sync never reached the gate";
-  }
-  std::atomic<bool> answered{false};
-  std::string resend_ack;
-  std::thread resend([&] {
-    resend_ack = ingest.Ingest(message, {"127.0.0.1"});
-    answered = true;
-  });
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  EXPECT_FALSE(answered.load()) << "the resend was acknowledged before the first copy was synced";
-  fs->Release();
-  first.join();
-  resend.join();
-  EXPECT_NE(first_ack.find("MSA|AA|"), std::string::npos) << first_ack;
-  EXPECT_NE(resend_ack.find("MSA|AA|"), std::string::npos) << resend_ack;
-  EXPECT_NE(resend_ack.find("duplicate"), std::string::npos) << resend_ack;
-  EXPECT_EQ(ingest.stats().accepted, 1u);
-  EXPECT_EQ(ingest.stats().duplicates, 1u);
 }
 
 }  // namespace
