@@ -7,7 +7,8 @@
 # 127.0.0.1 only, sends the messages with mllp_load, reads the daemon's CPU time from /proc around
 # the load, and stops it. A binary that is not the build's own needs its shims beside it (copy
 # BUILD/bin/*.so with it).
-# Environment: RUNS (3), MESSAGES (20000), CONNECTIONS (8), THREADS (4, mllp.threads),
+# Environment: RUNS (3), MESSAGES (20000), CONNECTIONS (8), THREADS (mllp.threads; edsd's default
+#   when unset),
 #   BUILD (build-bench), MESSAGES_FILE.
 set -euo pipefail
 
@@ -22,7 +23,7 @@ build=${BUILD:-$here/build-bench}
 runs=${RUNS:-3}
 messages=${MESSAGES:-20000}
 connections=${CONNECTIONS:-8}
-threads=${THREADS:-4}
+threads=${THREADS:-}
 edsctl=$build/bin/edsctl
 mllp_load=$build/bench/mllp_load
 file=${MESSAGES_FILE:-$(ls -d "$work"/corpus-*/messages.hl7 2>/dev/null | head -n 1)}
@@ -75,7 +76,7 @@ socket = "edsd.sock"
 [mllp]
 bind = "127.0.0.1"
 port = ${ports[0]}
-threads = $threads
+${threads:+threads = $threads}
 [fhir]
 bind = "127.0.0.1"
 port = ${ports[1]}

@@ -98,8 +98,10 @@ struct MllpConfig {
   // PEM certificate and key: both set = MLLP over TLS 1.2+. Default "" (plain TCP).
   std::string tls_cert;
   std::string tls_key;
-  // Network threads, 1..64. Default 4.
-  int threads = 4;
+  // Network threads, 1..64. Default 8. A message holds its thread until its write is durable, and
+  // the messages waiting together share one synced write: about one thread per sender that sends
+  // at the same time keeps every sender's next message in the same write.
+  int threads = 8;
 
   friend bool operator==(const MllpConfig&, const MllpConfig&) = default;
 };
