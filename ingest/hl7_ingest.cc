@@ -147,6 +147,14 @@ std::string Hl7Ingest::Ingest(std::string_view raw, const PeerInfo& peer) {
       batch.AddFor(pseudonym, *resource, r.id, std::move(r.json));
     }
   }
+  // Every message repeats its patient's details, which rarely change: a Patient record stored
+  // with exactly this content is not written again (nor left behind in its block for the
+  // collector to reclaim).
+  std::erase_if(batch.records(), [&](const storage::RecordWrite& r) {
+    if (r.logical_id.rfind("Patient/", 0) != 0) return false;
+    auto held = store_.Holds(r.patient, r.logical_id, r.payload);
+    return held.ok() && *held;
+  });
   batch.AddRaw(pseudonym, "HL7v2/" + dedupe_id, std::string(raw));
   batch.AddRaw("", dedupe_id, "AA");
   for (const auto& id : mapping->identifiers) batch.AddAlias(Pseudonymizer::AliasOf(id), pseudonym);

@@ -149,6 +149,31 @@ TEST_F(Hl7IngestTest, AdmissionFactsNameTheClassAndTheCareUnit) {
   EXPECT_TRUE(found);
 }
 
+// Every message repeats its patient's details: an unchanged Patient record is not written again,
+// so no block is left with a replaced record; changed details are written.
+TEST_F(Hl7IngestTest, AnUnchangedPatientIsNotRewrittenAndAChangedOneIs) {
+  const std::string first = Fixture("oru_r01_biologie.hl7");
+  ASSERT_TRUE(Accepted(Send(first)));
+  ASSERT_TRUE(Accepted(Send(Replace(first, "LABX-004501", "LABX-004502"))));
+  auto collected = store_->CollectBlocks();
+  ASSERT_THAT(collected, ::eds::testing::IsOk());
+  EXPECT_EQ(collected->markers, 0u) << "a record of the first message was replaced";
+
+  const std::string renamed =
+      Replace(Replace(first, "LABX-004501", "LABX-004503"), "LEFÈVRE^Élodie", "DURAND^Élodie");
+  ASSERT_TRUE(Accepted(Send(renamed)));
+  collected = store_->CollectBlocks();
+  ASSERT_THAT(collected, ::eds::testing::IsOk());
+  EXPECT_EQ(collected->markers, 1u);
+  const std::string pseudonym = PseudonymOf("0012345678");
+  ASSERT_FALSE(pseudonym.empty());
+  auto patient =
+      store_->Read(pseudonym, "Patient/" + PatientLogicalId(pseudonym), {"test", "read", "", ""});
+  ASSERT_THAT(patient, ::eds::testing::IsOk());
+  EXPECT_NE(patient->find("DURAND"), std::string::npos);
+  EXPECT_EQ(patient->find("LEF"), std::string::npos);
+}
+
 TEST_F(Hl7IngestTest, MergeMovesTheMergedPatientsRecordsAndFactsToTheSurvivor) {
   ASSERT_TRUE(Accepted(Send(Fixture("adt_a01_ins.hl7"))));
   ASSERT_TRUE(Accepted(Send(OtherPatient(Fixture("adt_a01_ins.hl7"), "01"))));
