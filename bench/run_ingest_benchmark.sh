@@ -28,6 +28,8 @@ mkdir -p "$1"
 work=$(cd "$1" && pwd)
 build=${BUILD:-$repo/build-bench}
 testdata=${TESTDATA:-$repo/../shared/testdata}
+# shellcheck source=bench/bench_lib.sh
+. "$repo/bench/bench_lib.sh"
 resources=${RESOURCES:-1000000}
 messages=${MESSAGES:-200000}
 connections=${CONNECTIONS:-8}
@@ -92,19 +94,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# free_ports N: N distinct free TCP ports on 127.0.0.1, one a line.
-free_ports() {
-  python3 -c 'import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks: s.bind(("127.0.0.1", 0))
-for s in socks: print(s.getsockname()[1])' "$1"
-}
-# field JSON_LINE NAME: a numeric field of a JSON result line, 0 when absent.
-field() {
-  local v
-  v=$(sed -n "s/.*\"$2\":\([-0-9.eE+]*\).*/\1/p" <<<"$1")
-  echo "${v:-0}"
-}
 now() { date +%s.%N; }
 du_bytes() { du -sb "$1" | cut -f1; }
 
@@ -207,31 +196,7 @@ edsd_start() {
   mapfile -t ports < <(free_ports 3)
   mllp_port=${ports[0]}
   fhir_port=${ports[1]}
-  cat >"$eds_dir/edsd.toml" <<EOF
-# Written by bench/run_ingest_benchmark.sh: loopback only, development key and certificate.
-[storage]
-data_dir = "data"
-master_key_file = "master.key"
-create_master_key_file = true
-
-[admin]
-bind = "127.0.0.1"
-port = ${ports[2]}
-tls_cert = "tls/admin.crt"
-tls_key = "tls/admin.key"
-generate_dev_certificate = true
-
-[control]
-socket = "edsd.sock"
-
-[mllp]
-bind = "127.0.0.1"
-port = $mllp_port
-
-[fhir]
-bind = "127.0.0.1"
-port = $fhir_port
-EOF
+  write_edsd_config "$eds_dir/edsd.toml" "$mllp_port" "$fhir_port" "${ports[2]}"
   "$edsd" --config "$eds_dir/edsd.toml" >"$eds_dir/edsd.log" 2>&1 &
   edsd_pid=$!
   local i

@@ -19,6 +19,8 @@ fi
 work=$1
 binaries=("$2" "$3")
 here=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/bench_lib.sh
+. "$here/bench/bench_lib.sh"
 build=${BUILD:-$here/build-bench}
 runs=${RUNS:-3}
 messages=${MESSAGES:-20000}
@@ -46,13 +48,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_ports() {
-  python3 -c 'import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks: s.bind(("127.0.0.1", 0))
-for s in socks: print(s.getsockname()[1])' "$1"
-}
-field() { sed -n "s/.*\"$2\":\([-0-9.eE+]*\).*/\1/p" <<<"$1"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 # run BINARY: prints "messages/s p50_ms cpu_ms_per_message".
@@ -60,27 +55,7 @@ run() {
   local ports out t0 t1 i
   dir=$(mktemp -d "$work/ab.XXXXXX")
   mapfile -t ports < <(free_ports 3)
-  cat >"$dir/edsd.toml" <<EOF
-[storage]
-data_dir = "data"
-master_key_file = "master.key"
-create_master_key_file = true
-[admin]
-bind = "127.0.0.1"
-port = ${ports[2]}
-tls_cert = "tls/admin.crt"
-tls_key = "tls/admin.key"
-generate_dev_certificate = true
-[control]
-socket = "edsd.sock"
-[mllp]
-bind = "127.0.0.1"
-port = ${ports[0]}
-${threads:+threads = $threads}
-[fhir]
-bind = "127.0.0.1"
-port = ${ports[1]}
-EOF
+  write_edsd_config "$dir/edsd.toml" "${ports[0]}" "${ports[1]}" "${ports[2]}" "$threads"
   "$1" --config "$dir/edsd.toml" >"$dir/edsd.log" 2>&1 &
   pid=$!
   for ((i = 0; i < 150; i++)); do

@@ -122,19 +122,10 @@ Result<ChunkResult> BulkIngest::Ingest(ReadChunk chunk, const ImportProgress& be
     }
   }
   // A resource stored before with the same content (an import run again) is a duplicate.
+  EDS_ASSIGN_OR_RETURN(result.duplicates,
+                       batch.DropHeld([](const storage::RecordWrite&) { return true; }));
   auto& records = batch.records();
-  size_t kept = 0;
-  for (size_t i = 0; i < records.size(); ++i) {
-    auto held = store_.Holds(records[i].patient, records[i].logical_id, records[i].payload);
-    if (!held.ok()) return held.status();
-    if (*held) {
-      ++result.duplicates;
-    } else {
-      if (kept != i) records[kept] = std::move(records[i]);
-      ++kept;
-    }
-  }
-  records.resize(kept);
+  const size_t kept = records.size();
   result.stored = kept;
   result.progress = before;
   result.progress.offset += chunk.bytes;

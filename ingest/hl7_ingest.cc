@@ -149,12 +149,12 @@ std::string Hl7Ingest::Ingest(std::string_view raw, const PeerInfo& peer) {
   }
   // Every message repeats its patient's details, which rarely change: a Patient record stored
   // with exactly this content is not written again (nor left behind in its block for the
-  // collector to reclaim).
-  std::erase_if(batch.records(), [&](const storage::RecordWrite& r) {
-    if (r.logical_id.rfind("Patient/", 0) != 0) return false;
-    auto held = store_.Holds(r.patient, r.logical_id, r.payload);
-    return held.ok() && *held;
-  });
+  // collector to reclaim). A failed look-up only means it is written again.
+  batch
+      .DropHeld(
+          [](const storage::RecordWrite& r) { return r.logical_id.rfind("Patient/", 0) == 0; })
+      .status()
+      .IgnoreError();
   batch.AddRaw(pseudonym, "HL7v2/" + dedupe_id, std::string(raw));
   batch.AddRaw("", dedupe_id, "AA");
   for (const auto& id : mapping->identifiers) batch.AddAlias(Pseudonymizer::AliasOf(id), pseudonym);

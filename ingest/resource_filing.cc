@@ -1,5 +1,7 @@
 #include "ingest/resource_filing.h"
 
+#include "common/status_macros.h"
+
 namespace eds::ingest {
 namespace {
 
@@ -99,6 +101,26 @@ void FilingBatch::AddFor(const std::string& pseudonym, const fhir::ParsedResourc
 void FilingBatch::AddRaw(const std::string& pseudonym, const std::string& logical_id,
                          std::string payload) {
   records_.push_back({pseudonym, logical_id, std::move(payload)});
+}
+
+Result<size_t> FilingBatch::DropHeld(
+    const std::function<bool(const storage::RecordWrite&)>& which) {
+  std::vector<bool> held(records_.size(), false);
+  for (size_t i = 0; i < records_.size(); ++i) {
+    const storage::RecordWrite& r = records_[i];
+    if (!which(r)) continue;
+    EDS_ASSIGN_OR_RETURN(const bool h, store_.Holds(r.patient, r.logical_id, r.payload));
+    held[i] = h;
+  }
+  size_t kept = 0;
+  for (size_t i = 0; i < records_.size(); ++i) {
+    if (held[i]) continue;
+    if (kept != i) records_[kept] = std::move(records_[i]);
+    ++kept;
+  }
+  const size_t dropped = records_.size() - kept;
+  records_.resize(kept);
+  return dropped;
 }
 
 void FilingBatch::AddAlias(const std::string& alias, const std::string& pseudonym) {

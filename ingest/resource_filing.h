@@ -4,6 +4,7 @@
 // subject/patient reference names; each record carries its analytic facts.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -36,6 +37,11 @@ class FilingBatch {
   // A record without facts (a raw message, a marker).
   void AddRaw(const std::string& pseudonym, const std::string& logical_id, std::string payload);
   void AddAlias(const std::string& alias, const std::string& pseudonym);
+
+  // Drops the records `which` selects that the store already holds with exactly this content
+  // (a bulk load run again, a patient's details repeated in every message), once everything is
+  // added. Returns how many were dropped; on a read error drops none.
+  Result<size_t> DropHeld(const std::function<bool(const storage::RecordWrite&)>& which);
 
   std::vector<storage::RecordWrite>& records() { return records_; }
   std::vector<storage::AliasWrite>& aliases() { return aliases_; }

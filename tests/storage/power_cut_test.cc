@@ -94,9 +94,7 @@ TEST_F(PowerCutTest, AWriteReturnsOnceSyncedAndACutKeepsExactlyWhatWasAcknowledg
     ASSERT_THAT(after_cut, IsOk());
     EXPECT_THAT((*after_cut)->Read("a", "Observation/2", TestEvent()), IsOk());
     EXPECT_FALSE(Has(**after_cut, "b"));
-    auto audit = (*after_cut)->VerifyAudit();
-    ASSERT_THAT(audit, IsOk());
-    EXPECT_TRUE(audit->intact) << audit->reason;
+    ExpectAuditIntact(**after_cut);
   }
 
   // Once acknowledged, a cut keeps it.
@@ -130,9 +128,7 @@ TEST_F(PowerCutTest, WritersQueuedBehindASyncShareTheNextOne) {
   // The held sync, then one for the group of three.
   EXPECT_EQ(fs_->syncs() - syncs_before, 2);
   for (const char* p : patients) EXPECT_TRUE(Has(*store_, p)) << p;
-  auto audit = store_->VerifyAudit();
-  ASSERT_THAT(audit, IsOk());
-  EXPECT_TRUE(audit->intact) << audit->reason;
+  ExpectAuditIntact(*store_);
 }
 
 TEST_F(PowerCutTest, AFailedSyncFailsTheWriteAndKeepsWhatWasAcknowledged) {
@@ -151,9 +147,7 @@ TEST_F(PowerCutTest, AFailedSyncFailsTheWriteAndKeepsWhatWasAcknowledged) {
   ASSERT_NE(store, nullptr);
   EXPECT_THAT(store->Read("a", "Observation/2", TestEvent()), IsOk());
   EXPECT_FALSE(Has(*store, "g"));
-  auto audit = store->VerifyAudit();
-  ASSERT_THAT(audit, IsOk());
-  EXPECT_TRUE(audit->intact) << audit->reason;
+  ExpectAuditIntact(*store);
 }
 
 }  // namespace

@@ -18,6 +18,13 @@ namespace eds::storage {
 
 inline AuditEvent TestEvent(std::string action = "test") { return {"test", action, "", ""}; }
 
+// The store's audit chain verifies whole.
+inline void ExpectAuditIntact(Store& store) {
+  auto audit = store.VerifyAudit();
+  ASSERT_THAT(audit, ::eds::testing::IsOk());
+  EXPECT_TRUE(audit->intact) << audit->reason;
+}
+
 class StoreTest : public ::testing::Test {
  protected:
   StoreTest() : master_(SecretKey::Random()) { options_.data_dir = dir_.Sub("data"); }
