@@ -5,8 +5,9 @@ set -eu
 
 # Build: compiler and tools; libraries: RocksDB, libsodium, zstd, zlib (edsctl import of .gz),
 # libsystemd, OpenSSL, Boost (Asio), CivetWeb, jemalloc (edsd's allocator), nlohmann JSON,
-# toml++, simdjson, ICU (time zones for the sync schedule); tests: GoogleTest/GoogleMock,
-# faketime (moves the clock of the TUF client under test).
+# toml++, simdjson, RapidJSON (writes the resources mapped from HL7 v2), ICU (time zones for the
+# sync schedule); tests: GoogleTest/GoogleMock, faketime (moves the clock of the TUF client
+# under test).
 # clang-format checks formatting; clang-14 with its runtime builds the libFuzzer targets; the zstd
 # tool unpacks benchmark data; Chromium runs the admin UI tests headless (playwright-core drives it).
 # The appliance image (image/build.sh, image/test-boot.sh): debootstrap, squashfs, dm-verity,
@@ -17,7 +18,8 @@ PACKAGES="
   build-essential cmake ninja-build pkg-config clang-format zstd
   librocksdb-dev libsodium-dev libzstd-dev zlib1g-dev libsystemd-dev libssl-dev libjemalloc-dev
   libboost-dev libcivetweb-dev nlohmann-json3-dev libtomlplusplus-dev libsimdjson-dev
-  libgtest-dev libgmock-dev libglpk-dev libicu-dev clang-14 libclang-rt-14-dev faketime chromium
+  rapidjson-dev libgtest-dev libgmock-dev libglpk-dev libicu-dev clang-14 libclang-rt-14-dev
+  faketime chromium
   debootstrap squashfs-tools cryptsetup-bin e2fsprogs dosfstools mtools fdisk dpkg-dev
   qemu-system-x86 qemu-utils ovmf swtpm swtpm-tools curl rauc openssl
 "
