@@ -62,7 +62,7 @@ Status WriteQueue::CommitExclusive(const BuildFn& build) {
   w.exclusive = true;
   MutexLock lock(mu_);
   queue_.push_back(&w);
-  lock.Wait(cv_, [&]() EDS_REQUIRES(mu_) { return queue_.front() == &w; });
+  lock.Wait(w.cv, [&]() EDS_REQUIRES(mu_) { return queue_.front() == &w; });
   uint64_t seq = next_seq_;
   std::string head = head_;
   mu_.Unlock();
@@ -77,8 +77,12 @@ Status WriteQueue::CommitExclusive(const BuildFn& build) {
     head_ = head;
   }
   queue_.pop_front();
-  cv_.notify_all();
+  WakeFront();
   return status;
+}
+
+void WriteQueue::WakeFront() {
+  if (!queue_.empty()) queue_.front()->cv.notify_one();
 }
 
 Status WriteQueue::WriteGroup(const std::vector<Writer*>& group, uint64_t* seq_io,
@@ -151,7 +155,7 @@ Status WriteQueue::Commit(std::vector<WriteOp> ops, std::vector<AuditEvent> even
 
   MutexLock lock(mu_);
   queue_.push_back(&w);
-  lock.Wait(cv_, [&]() EDS_REQUIRES(mu_) { return w.done || queue_.front() == &w; });
+  lock.Wait(w.cv, [&]() EDS_REQUIRES(mu_) { return w.done || queue_.front() == &w; });
   if (w.done) return w.status;
 
   // Leader: take a group from the front of the queue, up to an exclusive runner.
@@ -178,14 +182,16 @@ Status WriteQueue::Commit(std::vector<WriteOp> ops, std::vector<AuditEvent> even
     next_seq_ = seq;
     head_ = head;
   }
+  // Notified under the lock: a member returns, and its Writer goes, as soon as it can take it.
   for (Writer* q : group) {
     queue_.pop_front();
     if (q != &w) {
       q->status = status;
       q->done = true;
+      q->cv.notify_one();
     }
   }
-  cv_.notify_all();
+  WakeFront();
   return status;
 }
 

@@ -68,6 +68,9 @@ class WriteQueue {
     bool exclusive = false;  // alone between two commits: no group takes it along
     Status status;
     bool done = false;
+    // Each waiter sleeps on its own: a finished group wakes its members and the next leader
+    // only, not every writer queued behind them.
+    std::condition_variable cv;
   };
 
   // Writes the group's ops and audit entries in one synced batch, continuing the chain from
@@ -81,8 +84,10 @@ class WriteQueue {
   CommitHook hook_;
 
   std::atomic<bool> failed_{false};
+  // Wakes the writer now at the front, if any (it leads next). Under mu_.
+  void WakeFront() EDS_REQUIRES(mu_);
+
   Mutex mu_;
-  std::condition_variable cv_;
   std::deque<Writer*> queue_ EDS_GUARDED_BY(mu_);
   // Chain state: touched only by the current leader, read under mu_ for stats.
   uint64_t next_seq_ EDS_GUARDED_BY(mu_);
