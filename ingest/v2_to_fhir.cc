@@ -3,6 +3,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <optional>
@@ -133,6 +134,31 @@ void WriteCodeableConcept(ResourceWriter& w, std::string_view key, const Segment
   w.EndObject();
 }
 
+// A CodeableConcept of one coding under `key` (in an array when `key` is empty).
+void WriteCoding(ResourceWriter& w, std::string_view key, std::string_view system,
+                 std::string_view code) {
+  if (!key.empty()) w.Key(key);
+  w.StartObject();
+  w.StartArray("coding");
+  w.StartObject();
+  if (!system.empty()) w.Field("system", system);
+  w.Field("code", code);
+  w.EndObject();
+  w.EndArray();
+  w.EndObject();
+}
+
+// A control id as part of a FHIR id ([A-Za-z0-9-.]{1,64}, the "-obxN" suffix included): as sent
+// when it fits, else its hash, so a long or unusual MSH-10 still gives a valid, stable id.
+std::string IdPart(std::string_view control_id) {
+  constexpr size_t kMaxLength = 32;
+  const bool fits = !control_id.empty() && control_id.size() <= kMaxLength &&
+                    std::all_of(control_id.begin(), control_id.end(), [](char c) {
+                      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+                    });
+  return fits ? std::string(control_id) : "h" + ShortHash(control_id);
+}
+
 // An HL7 NM value ([+-] digits [. digits], at least one digit) as a JSON number with the digits
 // sent, so "7.20" stays 7.20 (FHIR keeps a decimal's precision); nullopt when not a number.
 std::optional<std::string> JsonDecimal(std::string_view nm) {
@@ -211,16 +237,7 @@ std::string PatientResource(const Segment& pid, const std::string& patient_id,
                                                                             : id.system);
     }
     w.Field("value", id.value);
-    if (!id.type.empty()) {
-      w.Key("type");
-      w.StartObject();
-      w.StartArray("coding");
-      w.StartObject();
-      w.Field("code", id.type);
-      w.EndObject();
-      w.EndArray();
-      w.EndObject();
-    }
+    if (!id.type.empty()) WriteCoding(w, "type", "", id.type);
     w.EndObject();
   }
   w.EndArray();
@@ -325,14 +342,7 @@ MappedResource EncounterResource(const Hl7Message& m, const Segment& pv1,
   if (auto disp = pv1.Value(36); !disp.empty()) {
     w.Key("hospitalization");
     w.StartObject();
-    w.Key("dischargeDisposition");
-    w.StartObject();
-    w.StartArray("coding");
-    w.StartObject();
-    w.Field("code", disp);
-    w.EndObject();
-    w.EndArray();
-    w.EndObject();
+    WriteCoding(w, "dischargeDisposition", "", disp);
     w.EndObject();
   }
   return {"Encounter", id, w.Finish()};
@@ -423,14 +433,8 @@ std::optional<std::string> ObservationResource(const Segment& obx, const std::st
   if (!WriteObservationValue(w, obx, error)) return std::nullopt;
   if (auto interp = obx.Value(8); !interp.empty()) {
     w.StartArray("interpretation");
-    w.StartObject();
-    w.StartArray("coding");
-    w.StartObject();
-    w.Field("system", "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation");
-    w.Field("code", interp);
-    w.EndObject();
-    w.EndArray();
-    w.EndObject();
+    WriteCoding(w, "", "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+                interp);
     w.EndArray();
   }
   if (auto range = obx.Value(7); !range.empty()) {
@@ -537,7 +541,7 @@ Result<V2Mapping> MapV2ToFhir(const Hl7Message& m, const std::string& patient_id
   if (type.code == "ORU") {
     const auto obrs = m.Segments("OBR");
     const auto obxs = m.Segments("OBX");
-    const std::string base = patient_id.substr(0, 16) + "-" + S(m.control_id());
+    const std::string base = patient_id.substr(0, 16) + "-" + IdPart(m.control_id());
     const std::string report_time =
         obrs.empty() ? std::string() : V2TimestampToFhir(obrs[0]->Value(7), offset);
     std::vector<std::string> result_ids;

@@ -56,6 +56,19 @@ struct Ack {
   std::string code, control, text;
 };
 
+// ERR-3.1 of an ACK (the HL7 table 0357 code), or "" when it has no ERR segment.
+std::string ErrorCode(const std::string& ack) {
+  const size_t err = ack.find("\rERR|");
+  if (err == std::string::npos) return "";
+  size_t pos = err + 1;
+  for (int field = 0; field < 3; ++field) {
+    pos = ack.find('|', pos);
+    if (pos == std::string::npos) return "";
+    ++pos;
+  }
+  return ack.substr(pos, ack.find_first_of("^|\r", pos) - pos);
+}
+
 std::map<std::string, Ack> SendWithNodeClient(uint16_t port,
                                               const std::vector<std::string>& files) {
   std::vector<std::string> argv = {"/usr/bin/node",
@@ -143,6 +156,8 @@ TEST_F(MllpFeedTest, EveryMessageIsAcknowledgedAndStoredOnceEvenWhenResent) {
     }
     ASSERT_TRUE(ack.code == "AA" || ack.code == "AE" || ack.code == "AR") << f << ": " << ack.code;
     EXPECT_FALSE(ack.control.empty()) << f << ": MSA-2 must echo the control id";
+    // A refusal is the message's fault, never the box's (HL7 table 0357 code 207).
+    EXPECT_NE(ErrorCode(ack.text), "207") << f << ": " << ack.text;
     // The same message in two files (a committed copy of a shared sample) is a resend.
     accepted += ack.code == "AA" && ack.text.find("duplicate") == std::string::npos;
     rejected += ack.code == "AR";
