@@ -16,19 +16,20 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$1"
 work=$(cd "$1" && pwd)
 build=${BUILD:-$repo/build-bench}
+# shellcheck source=bench/bench_lib.sh
+. "$repo/bench/bench_lib.sh"
 duration=${DURATION:-30s}
 connections=${CONNECTIONS:-50}
 threads=${THREADS:-2}
 admin_threads=${ADMIN_THREADS:-8}
 command -v wrk >/dev/null || apt-get install -y -q --no-install-recommends wrk >/dev/null
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
 rm -rf "$work/node" && mkdir -p "$work/node" "$work/static"
-port=$(free_port)
+port=$(free_ports 1)
 cat > "$work/node/edsd.toml" <<TOML
 [storage]
 data_dir = "data"
@@ -71,7 +72,7 @@ cookie=$(curl -sk -D - -o /dev/null -H 'Content-Type: application/json' -X POST 
 curl -skf -H "Cookie: $cookie" "$base/api/status" > "$work/status.json"
 
 # The static side: the same certificate, a file the size of the /api/status answer.
-static_port=$(free_port)
+static_port=$(free_ports 1)
 cat "$work/node/tls/admin.crt" "$work/node/tls/admin.key" > "$work/static/server.pem"
 head -c "$(wc -c < "$work/status.json")" /dev/zero | tr '\0' 'x' > "$work/static/status.json"
 EDS_SSL_SHIM="$build/bin/libeds_ssl_shim.so" "$build/bench/static_server" --root "$work/static" \

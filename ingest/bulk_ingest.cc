@@ -124,9 +124,7 @@ Result<ChunkResult> BulkIngest::Ingest(ReadChunk chunk, const ImportProgress& be
   // A resource stored before with the same content (an import run again) is a duplicate.
   EDS_ASSIGN_OR_RETURN(result.duplicates,
                        batch.DropHeld([](const storage::RecordWrite&) { return true; }));
-  auto& records = batch.records();
-  const size_t kept = records.size();
-  result.stored = kept;
+  result.stored = batch.records().size();
   result.progress = before;
   result.progress.offset += chunk.bytes;
   result.progress.line = chunk.end_line;
@@ -136,7 +134,8 @@ Result<ChunkResult> BulkIngest::Ingest(ReadChunk chunk, const ImportProgress& be
   // The progress rides in the chunk's write: it is durable exactly when the chunk is.
   batch.AddRaw("", std::string(kProgressPrefix) + before.source_id, ToJson(result.progress).dump());
   EDS_RETURN_IF_ERROR(store_.Write(
-      records, {actor, "record.import", std::to_string(kept) + " records", before.source_id},
+      batch.records(),
+      {actor, "record.import", std::to_string(result.stored) + " records", before.source_id},
       batch.aliases()));
   return result;
 }

@@ -3,9 +3,10 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
-#include <algorithm>
 #include <cctype>
 #include <optional>
+
+#include "ingest/fhir/reader.h"
 
 namespace eds::ingest {
 namespace {
@@ -151,10 +152,7 @@ void WriteCoding(ResourceWriter& w, std::string_view key, std::string_view syste
 // when it fits, else its hash, so a long or unusual MSH-10 still gives a valid, stable id.
 std::string IdPart(std::string_view control_id) {
   constexpr size_t kMaxLength = 32;
-  const bool fits = !control_id.empty() && control_id.size() <= kMaxLength &&
-                    std::all_of(control_id.begin(), control_id.end(), [](char c) {
-                      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
-                    });
+  const bool fits = control_id.size() <= kMaxLength && fhir::IsValidId(control_id);
   return fits ? std::string(control_id) : "h" + ShortHash(control_id);
 }
 
@@ -549,8 +547,9 @@ Result<V2Mapping> MapV2ToFhir(const Hl7Message& m, const std::string& patient_id
       ++n;
       // An attachment (ED) without an identifier is a document, not an observation: the
       // original message keeps it.
-      if (!HasCode(*obx, 3) && obx->Value(2) == "ED") continue;
-      if (!HasCode(*obx, 3)) {
+      const bool coded = HasCode(*obx, 3);
+      if (!coded && obx->Value(2) == "ED") continue;
+      if (!coded) {
         *error = Hl7Error{"OBX",
                           obx->sequence(),
                           3,

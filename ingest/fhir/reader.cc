@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "ingest/fhir/internal/issue_sink.h"
+#include "ingest/fhir/internal/primitives.h"
 #include "ingest/fhir/internal/read_common.h"
 #include "ingest/fhir/internal/validator.h"
 
@@ -10,6 +11,8 @@ namespace eds::ingest::fhir {
 
 using internal::IssueSink;
 using internal::PathNode;
+
+bool IsValidId(std::string_view id) { return internal::IsFhirId(id); }
 
 Result<ParsedResource> ReadResource(std::string_view json, std::vector<Issue>* issues) {
   IssueSink sink(issues);

@@ -144,6 +144,9 @@ struct ParsedBundle {
   std::vector<BundleEntry> entries;
 };
 
+// Whether `id` is a valid FHIR id ([A-Za-z0-9-.]{1,64}), for ids made here rather than read.
+bool IsValidId(std::string_view id);
+
 // Validates and extracts one resource of any R4 type (a Bundle of any type is read as a plain
 // resource, without reference resolution).
 Result<ParsedResource> ReadResource(std::string_view json, std::vector<Issue>* issues);

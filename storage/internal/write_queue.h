@@ -76,6 +76,8 @@ class WriteQueue {
   // Writes the group's ops and audit entries in one synced batch, continuing the chain from
   // (*seq, *head), which it advances; runs the commit hook once durable. Leader only.
   Status WriteGroup(const std::vector<Writer*>& group, uint64_t* seq, std::string* head);
+  // Wakes the writer now at the front, if any (it leads next).
+  void WakeFront() EDS_REQUIRES(mu_);
 
   rocksdb::DB* db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
@@ -84,9 +86,6 @@ class WriteQueue {
   CommitHook hook_;
 
   std::atomic<bool> failed_{false};
-  // Wakes the writer now at the front, if any (it leads next). Under mu_.
-  void WakeFront() EDS_REQUIRES(mu_);
-
   Mutex mu_;
   std::deque<Writer*> queue_ EDS_GUARDED_BY(mu_);
   // Chain state: touched only by the current leader, read under mu_ for stats.
