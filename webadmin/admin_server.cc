@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "webadmin/internal/large_stack.h"
 #include "webadmin/internal/tls_context.h"
 #include "webadmin/internal/tls_library.h"
 
@@ -164,7 +165,8 @@ struct AdminServer::Impl {
     HttpResponse response;
     switch (ReadBody(conn, *info, server->options_.max_request_bytes, request.body)) {
       case BodyResult::kOk:
-        response = server->Dispatch(request);
+        // Dispatch catches what a route throws.
+        internal::RunOnLargeStack([&] { response = server->Dispatch(request); });
         break;
       case BodyResult::kTooLarge:
         response = HttpResponse::JsonError(413, "request body too large");

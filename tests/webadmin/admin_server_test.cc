@@ -150,6 +150,26 @@ TEST_F(AdminServerTest, ThrowingRouteAnswers500AndServerKeepsServing) {
   EXPECT_THAT(Send("GET", "/api/health"), IsOk());
 }
 
+// Uses about `depth` KiB of stack; the volatile buffer keeps every frame's kilobyte.
+int DeepRecursion(int depth) {
+  volatile char frame[1024];
+  frame[0] = static_cast<char>(depth);
+  return depth == 0 ? frame[0] : DeepRecursion(depth - 1) + frame[0];
+}
+
+TEST_F(AdminServerTest, ARouteNeedingMoreStackThanCivetWebGivesItsWorkersIsAnswered) {
+  // CivetWeb's workers have 100 KiB stacks; the routes run where 1 MiB fits.
+  StartServer();
+  server_->AddRoute("GET", "/api/deep", [](const HttpRequest&) {
+    return HttpResponse::Json(200, {{"sum", DeepRecursion(1024)}});
+  });
+  auto reply = Send("GET", "/api/deep");
+  ASSERT_THAT(reply, IsOk());
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(reply->body)["sum"], DeepRecursion(1024));
+  EXPECT_THAT(Send("GET", "/api/health"), IsOk());
+}
+
 TEST_F(AdminServerTest, SilentClientIsDroppedAfterRequestTimeoutFreeingTheWorker) {
   options_.num_threads = 1;
   options_.request_timeout_ms = 500;
