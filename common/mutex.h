@@ -19,6 +19,7 @@
 #define EDS_RELEASE(...) EDS_THREAD_ANNOTATION(release_capability(__VA_ARGS__))
 #define EDS_REQUIRES(...) EDS_THREAD_ANNOTATION(requires_capability(__VA_ARGS__))
 #define EDS_EXCLUDES(...) EDS_THREAD_ANNOTATION(locks_excluded(__VA_ARGS__))
+#define EDS_ASSERT_CAPABILITY(x) EDS_THREAD_ANNOTATION(assert_capability(x))
 
 namespace eds {
 
@@ -30,6 +31,9 @@ class EDS_CAPABILITY("mutex") Mutex {
 
   void Lock() EDS_ACQUIRE() { mu_.lock(); }
   void Unlock() EDS_RELEASE() { mu_.unlock(); }
+  // Tells the analysis that the caller holds this mutex, in a function whose caller takes it but
+  // whose declaration cannot name it (a member of a class behind a pointer to an incomplete type).
+  void AssertHeld() const EDS_ASSERT_CAPABILITY(this) {}
   // For condition variables: the underlying std::mutex.
   std::mutex& native() { return mu_; }
 

@@ -6,8 +6,18 @@ cd "$(dirname "$0")/.."
 flavour="${1:-release}"
 case "$flavour" in
   release) dir=build; flags="-DCMAKE_BUILD_TYPE=RelWithDebInfo" ;;
-  asan) dir=build-asan; flags="-DCMAKE_BUILD_TYPE=Debug -DEDS_SANITIZE=ON -DEDS_BUILD_BENCHMARKS=OFF" ;;
+  # clang compiles the instrumented tree in about half GCC's time, and checks the thread-safety
+  # annotations (-Wthread-safety), which GCC ignores.
+  asan) dir=build-asan
+        flags="-DCMAKE_BUILD_TYPE=Debug -DEDS_SANITIZE=ON -DEDS_BUILD_BENCHMARKS=OFF"
+        flags="$flags -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14" ;;
   *) echo "usage: $0 [release|asan]" >&2; exit 2 ;;
 esac
+# A tree configured with another compiler cannot switch in place: start it again.
+cxx=$(printf '%s\n' $flags | sed -n 's/^-DCMAKE_CXX_COMPILER=//p')
+if [ -f "$dir/CMakeCache.txt" ] &&
+   ! grep -q "^CMAKE_CXX_COMPILER:[A-Z]*=.*${cxx:-c++}\$" "$dir/CMakeCache.txt"; then
+  rm -rf "$dir"
+fi
 cmake -S . -B "$dir" -G Ninja $flags >/dev/null
 cmake --build "$dir" -j "$(nproc)"

@@ -127,6 +127,7 @@ Status Store::RotateMasterKey(SecretKey new_master, const AuditEvent& event) {
 }
 
 Status Store::RotateLocked(SecretKey new_master, const AuditEvent& event) {
+  impl_->key_mu.AssertHeld();  // RotateMasterKey holds it
   auto new_ring = std::make_unique<KeyRing>(std::move(new_master));
   if (new_ring->MasterKeyId() == impl_->ring->MasterKeyId()) {
     return InvalidArgumentError("the new master key is the current one");
@@ -141,11 +142,12 @@ Status Store::RotateLocked(SecretKey new_master, const AuditEvent& event) {
   // The live store first, then registered backups follow, so they restore under the new key; one
   // that cannot be reached keeps the old key and is named in the audit entry.
   std::vector<std::string> missed;
+  const KeyRing& old_ring = *impl_->ring;  // the backups' keys are wrapped under it too
   for (const auto& path : impl_->RegisteredBackups()) {
     Status s = WithBackupDb(
         path, [&](rocksdb::DB* bdb, std::vector<rocksdb::ColumnFamilyHandle*>& h) -> Status {
-          EDS_ASSIGN_OR_RETURN(auto bops, RewrapOps(bdb, h[static_cast<size_t>(Cf::kKeys)],
-                                                    *impl_->ring, *new_ring));
+          EDS_ASSIGN_OR_RETURN(
+              auto bops, RewrapOps(bdb, h[static_cast<size_t>(Cf::kKeys)], old_ring, *new_ring));
           return ApplyAndPurge(bdb, h, bops);
         });
     if (!s.ok()) missed.push_back(path);

@@ -128,7 +128,6 @@ TEST(FeedCrashTest, SigkillWhileBothFeedsSendLosesNothingAcknowledged) {
   edsd = start();
   std::set<int> resent_acked, resent_sent;
   {
-    std::atomic<bool> never{false};
     // One connection replays them in order: SendMllp counts up from its first id, so replay each.
     for (int c = 0; c < 3; ++c) {
       std::set<int> ids;
