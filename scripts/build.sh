@@ -5,18 +5,16 @@ set -eu
 cd "$(dirname "$0")/.."
 flavour="${1:-release}"
 case "$flavour" in
-  release) dir=build; flags="-DCMAKE_BUILD_TYPE=RelWithDebInfo" ;;
+  release) dir=build; cxx=/c++; flags="-DCMAKE_BUILD_TYPE=RelWithDebInfo" ;;
   # clang compiles the instrumented tree in about two thirds of GCC's time, and checks the
   # thread-safety annotations (-Wthread-safety), which GCC ignores.
-  asan) dir=build-asan
+  asan) dir=build-asan; cxx=clang++-14
         flags="-DCMAKE_BUILD_TYPE=Debug -DEDS_SANITIZE=ON -DEDS_BUILD_BENCHMARKS=OFF"
-        flags="$flags -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14" ;;
+        flags="$flags -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=$cxx" ;;
   *) echo "usage: $0 [release|asan]" >&2; exit 2 ;;
 esac
 # A tree configured with another compiler cannot switch in place: start it again.
-cxx=$(printf '%s\n' $flags | sed -n 's/^-DCMAKE_CXX_COMPILER=//p')
-if [ -f "$dir/CMakeCache.txt" ] &&
-   ! grep -q "^CMAKE_CXX_COMPILER:[A-Z]*=.*${cxx:-c++}\$" "$dir/CMakeCache.txt"; then
+if [ -f "$dir/CMakeCache.txt" ] && ! grep -q "^CMAKE_CXX_COMPILER:[A-Z]*=.*$cxx\$" "$dir/CMakeCache.txt"; then
   rm -rf "$dir"
 fi
 cmake -S . -B "$dir" -G Ninja $flags >/dev/null

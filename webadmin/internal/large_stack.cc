@@ -10,6 +10,9 @@
 namespace eds::webadmin::internal {
 namespace {
 
+// The companions' stacks: the usual thread stack (8 MiB), whatever the process's stack limit.
+constexpr size_t kHandlerStackBytes = 8u << 20;
+
 // One per calling thread: a thread that runs the caller's jobs one at a time.
 class Companion {
  public:

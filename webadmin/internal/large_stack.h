@@ -9,9 +9,6 @@
 
 namespace eds::webadmin::internal {
 
-// Stack size of the companion threads.
-inline constexpr size_t kHandlerStackBytes = 8u << 20;
-
 // Runs `fn` on the calling thread's companion and returns once it has run. `fn` must not throw.
 void RunOnLargeStack(const std::function<void()>& fn);
 
