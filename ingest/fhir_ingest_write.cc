@@ -1,6 +1,7 @@
 // FhirIngest: the write paths (Bundle, create, update) and the CapabilityStatement.
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "common/encoding.h"
 #include "ingest/fhir_ingest.h"
@@ -76,6 +77,21 @@ FhirResponse FhirIngest::PostBundle(const std::string& body, const std::string& 
     }
     return text;
   };
+  // An update answers 201 when it creates the resource, 200 when it replaces one: stored
+  // already, or put earlier in this Bundle.
+  std::vector<std::string> put_ids;
+  for (const auto& e : bundle->entries) {
+    if (e.status.ok() && e.method == fhir::HttpMethod::kPut) {
+      put_ids.push_back(e.resource.resource_type + "/" + ids[e.index]);
+    }
+  }
+  auto known = store_.Known(put_ids);
+  if (!known.ok())
+    return OutcomeResponse(500, "exception", "not stored; send the Bundle again later");
+  std::set<std::string> existing;
+  for (size_t i = 0; i < put_ids.size(); ++i) {
+    if ((*known)[i]) existing.insert(put_ids[i]);
+  }
   // Patients first: everything else is filed under the patient it references.
   FilingBatch batch(store_, pseudonymizer_);
   for (auto& e : bundle->entries) {
@@ -101,10 +117,11 @@ FhirResponse FhirIngest::PostBundle(const std::string& body, const std::string& 
       }
       batch.Add(e.resource, id, subject, stored_text(e));
     }
-    response_entries.push_back(
-        {{"response",
-          {{"status", e.method == fhir::HttpMethod::kPut ? "200 OK" : "201 Created"},
-           {"location", type + "/" + id + "/_history/1"}}}});
+    const bool replaces =
+        e.method == fhir::HttpMethod::kPut && !existing.insert(type + "/" + id).second;
+    response_entries.push_back({{"response",
+                                 {{"status", replaces ? "200 OK" : "201 Created"},
+                                  {"location", type + "/" + id + "/_history/1"}}}});
   }
   if (!batch.empty()) {
     const Status s =
@@ -138,6 +155,12 @@ FhirResponse FhirIngest::WriteOne(const std::string& type, const std::string& ur
   }
   const std::string id = url_id.empty() ? RandomHexId() : url_id;
   std::string text = resource->id == id ? resource->json : SetId(resource->json, id);
+  bool replaces = false;
+  if (!url_id.empty()) {
+    auto known = store_.Known({type + "/" + id});
+    if (!known.ok()) return OutcomeResponse(500, "exception", "not stored; send it again later");
+    replaces = known->front();
+  }
   FilingBatch batch(store_, pseudonymizer_);
   if (type == "Patient") {
     batch.AddPatient(*resource, id, text);
@@ -147,7 +170,7 @@ FhirResponse FhirIngest::WriteOne(const std::string& type, const std::string& ur
   const Status s = store_.Write(
       batch.records(), {actor, "record.write", "1 record", "FHIR " + type}, batch.aliases());
   if (!s.ok()) return OutcomeResponse(500, "exception", "not stored; send it again later");
-  return {url_id.empty() ? 201 : 200, text, base_url_ + "/" + type + "/" + id + "/_history/1"};
+  return {replaces ? 200 : 201, text, base_url_ + "/" + type + "/" + id + "/_history/1"};
 }
 
 std::string FhirIngest::CapabilityStatement() const {

@@ -63,9 +63,10 @@ rocksdb::ColumnFamilyOptions CfOptions(Cf c, const std::shared_ptr<rocksdb::Cach
                   : (c == Cf::kOwners) ? rocksdb::kZSTD
                                        : rocksdb::kNoCompression;
   o.write_buffer_size = (c == Cf::kRecords) ? 32 << 20 : (c == Cf::kFacts) ? 8 << 20 : 4 << 20;
-  if (c == Cf::kRecords) {
-    // Writes look up the keys they replace (record blocks) and bulk loads whether a record is
-    // held already; most are new, and a memtable bloom filter answers those without a search.
+  if (c == Cf::kRecords || c == Cf::kOwners) {
+    // Writes look up the keys they replace (record blocks), bulk loads whether a record is held
+    // already, FHIR updates whether their id is known; most are new, and a memtable bloom
+    // filter answers those without a search.
     o.memtable_prefix_bloom_size_ratio = 0.02;
     o.memtable_whole_key_filtering = true;
   }

@@ -127,6 +127,9 @@ class Store {
                      std::string_view payload);
   // Whether a record exists, without reading it (no audit entry: nothing is decrypted).
   Result<bool> Exists(std::string_view patient, std::string_view logical_id);
+  // For each logical id, whether a record of it is stored under any patient (FHIR answers an
+  // update that creates with 201). No audit entry: nothing is decrypted.
+  Result<std::vector<bool>> Known(const std::vector<std::string>& logical_ids);
   // Decrypts every record in key order; `fn` returns false to stop early. One audit entry.
   using ScanFn = std::function<bool(uint64_t patient_number, std::string_view payload)>;
   Status Scan(const ScanFn& fn, const AuditEvent& event);

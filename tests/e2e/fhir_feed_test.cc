@@ -1,6 +1,7 @@
 // FHIR R4 over HTTPS into the real edsd, posted by a third-party client (fhir-kit-client):
-// transaction Bundles are stored whole, reads come back, bad input and bad tokens change
-// nothing, and no patient's name or identifier appears in any file of the data dir.
+// transaction Bundles are stored whole, reads come back, an update says whether it created,
+// bad input and bad tokens change nothing, and no patient's name or identifier appears in any
+// file of the data dir.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -171,6 +172,51 @@ TEST_F(FhirFeedTest, BadTokensAndBadInputAreRefusedAndChangeNothing) {
   EXPECT_EQ(nlohmann::json::parse(metadata->body)["fhirVersion"], "4.0.1");
   Stop();
   EXPECT_TRUE(CountByType().empty());
+}
+
+TEST_F(FhirFeedTest, AnUpdateAnswers201WhenItCreatesAnd200WhenItReplaces) {
+  Start();
+  const std::string patient = R"({"resourceType":"Patient","id":"p1","gender":"female",
+    "identifier":[{"system":"urn:oid:1.2.250.1.71.4.2.7","value":"IPP-4411"}]})";
+  auto created = Request("PUT", "/Patient/p1", patient, token_);
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ(created->status, 201) << created->body;
+  EXPECT_NE(created->headers["location"].find("/fhir/Patient/p1"), std::string::npos);
+  auto replaced = Request("PUT", "/Patient/p1", patient, token_);
+  EXPECT_EQ(replaced->status, 200) << replaced->body;
+  EXPECT_EQ(Request("POST", "/Patient", patient, token_)->status, 201);
+
+  // In a batch: o1 is stored by the first Bundle; o2 is new, then put again in the same Bundle.
+  auto observation = [](const std::string& id) {
+    return R"({"resource":{"resourceType":"Observation","id":")" + id +
+           R"(","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/p1"}},
+             "request":{"method":"PUT","url":"Observation/)" +
+           id + R"("}})";
+  };
+  auto batch = [](const std::vector<std::string>& entries) {
+    std::string out = R"({"resourceType":"Bundle","type":"batch","entry":[)";
+    for (size_t i = 0; i < entries.size(); ++i) out += (i ? "," : "") + entries[i];
+    return out + "]}";
+  };
+  auto statuses = [](const HttpReply& reply) {
+    std::vector<std::string> out;
+    const auto body = nlohmann::json::parse(reply.body);
+    for (const auto& e : body["entry"]) {
+      out.push_back(e["response"]["status"]);
+    }
+    return out;
+  };
+  auto first = Request("POST", "", batch({observation("o1")}), token_);
+  ASSERT_EQ(first->status, 200) << first->body;
+  EXPECT_EQ(statuses(*first), std::vector<std::string>{"201 Created"});
+  auto second =
+      Request("POST", "", batch({observation("o1"), observation("o2"), observation("o2")}), token_);
+  ASSERT_EQ(second->status, 200) << second->body;
+  EXPECT_EQ(statuses(*second), (std::vector<std::string>{"200 OK", "201 Created", "200 OK"}));
+  Stop();
+  auto counts = CountByType();
+  EXPECT_EQ(counts["Patient"], 2);
+  EXPECT_EQ(counts["Observation"], 2);
 }
 
 TEST_F(FhirFeedTest, NoPatientNameOrIdentifierInAnyFileAfterTheRealFeed) {

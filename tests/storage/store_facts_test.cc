@@ -59,6 +59,23 @@ TEST_F(StoreTest, ReadAnyFindsARecordByLogicalIdAloneAndIsAudited) {
   EXPECT_EQ(store->Stats().audit_entries, before + 3);
 }
 
+TEST_F(StoreTest, KnownTellsWhichLogicalIdsAreStoredUnderAnyPatientWithoutAuditing) {
+  auto store = OpenOrDie();
+  EDS_ASSERT_OK(store->Write({{"alice", "Observation/7", "seven"},
+                              {"bob", "Observation/8", "eight"},
+                              {"", "Organization/1", "org"}},
+                             TestEvent()));
+  const uint64_t before = store->Stats().audit_entries;
+  const std::vector<std::string> ids = {"Observation/8", "Observation/9", "Organization/1",
+                                        "Observation/7", "Organization/2"};
+  EXPECT_EQ(store->Known(ids).value(), (std::vector<bool>{true, false, true, true, false}));
+  EXPECT_EQ(store->Known({}).value(), std::vector<bool>{});
+  EXPECT_EQ(store->Stats().audit_entries, before);
+  // An erased patient's records are no longer known.
+  EDS_ASSERT_OK(store->ErasePatient("alice", TestEvent("erase")).status());
+  EXPECT_EQ(store->Known(ids).value(), (std::vector<bool>{true, false, true, false, false}));
+}
+
 TEST_F(StoreTest, HoldsTellsWhetherTheSamePayloadIsStored) {
   auto store = OpenOrDie();
   EDS_ASSERT_OK(store->Write({{"alice", "Observation/1", "one"}}, TestEvent()));
