@@ -33,6 +33,8 @@ std::string PatientPseudonym(storage::Store& store, const Pseudonymizer& pseudon
 std::string FilingBatch::AddPatient(const fhir::ParsedResource& patient, const std::string& id,
                                     std::string text, std::string pseudonym) {
   const std::string ref = "Patient/" + id;
+  // A FHIR Patient's id is the sender's; an HL7 v2 one is made from its pseudonym.
+  const bool global_id = pseudonym.empty();
   if (pseudonym.empty()) {
     const auto it = pseudonym_of_ref_.find(ref);
     pseudonym = it != pseudonym_of_ref_.end()
@@ -58,7 +60,7 @@ std::string FilingBatch::AddPatient(const fhir::ParsedResource& patient, const s
     awaiting_demographics_.erase(waiting);
   }
   const std::vector<Fact> facts = ExtractFacts(patient, &d);
-  records_.push_back({pseudonym, ref, std::move(text), EncodeFacts(facts)});
+  records_.push_back({pseudonym, ref, std::move(text), EncodeFacts(facts), global_id});
   return pseudonym;
 }
 
@@ -84,6 +86,7 @@ std::string FilingBatch::Add(const fhir::ParsedResource& resource, const std::st
                              const std::string& subject, std::string text) {
   const std::string pseudonym = PatientOf(subject);
   AddFor(pseudonym, resource, id, std::move(text));
+  records_.back().global_id = true;
   return pseudonym;
 }
 

@@ -28,7 +28,8 @@ class FilingBatch {
   std::string AddPatient(const fhir::ParsedResource& patient, const std::string& id,
                          std::string text, std::string pseudonym = "");
   // Any other resource, filed under the patient `subject` ("Patient/x", already resolved from
-  // urn:uuid) names, or under no patient. Returns the pseudonym ("" for none).
+  // urn:uuid) names, or under no patient; its id is global (it moves when its subject does).
+  // Returns the pseudonym ("" for none).
   std::string Add(const fhir::ParsedResource& resource, const std::string& id,
                   const std::string& subject, std::string text);
   // A resource whose patient the caller knows (HL7 v2: the message's PID).

@@ -346,11 +346,19 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
     const auto [at, fresh] = p.index.emplace(hashed_id, p.records.size());
     if (fresh) {
       if (blocks_allowed()) record_keys.push_back(internal::RecordKey(no, hashed_id));
-      p.records.push_back({std::move(hashed_id), &r.payload});
+      p.records.push_back({std::move(hashed_id), &r.payload, r.global_id});
     } else {
       p.records[at->second].payload = &r.payload;
+      p.records[at->second].global_id = r.global_id;
     }
   }
+  std::vector<std::pair<const std::string*, uint64_t>> written;
+  for (const auto& p : by_patient) {
+    for (const auto& r : p.records) {
+      if (r.global_id) written.emplace_back(&r.hashed_id, p.no);
+    }
+  }
+  EDS_RETURN_IF_ERROR(Refile(written, &ops, &changes, &record_keys));
   for (const auto& p : by_patient) PlaceRecords(p.no, p.dek, p.records, &ops, &bodies, &jobs);
   EDS_ASSIGN_OR_RETURN(const uint64_t markers, MarkReplaced(record_keys, &ops));
   EDS_RETURN_IF_ERROR(Seal(ops, jobs, deks));

@@ -45,6 +45,10 @@ struct RecordWrite {
   // apart so aggregates scan them without touching records). nullopt: the record has no facts
   // (a raw message, a marker); "" deletes facts an earlier version of the record had.
   std::optional<std::string> facts = std::nullopt;
+  // The logical id names one record whichever patient it is filed under (a FHIR id): a version
+  // stored under another patient (its subject corrected) is removed with its facts. Otherwise
+  // ids are scoped by patient.
+  bool global_id = false;
 };
 
 // An alias names a patient by another of its identifiers (a hospital number, a FHIR Patient id):

@@ -30,47 +30,6 @@ Result<std::string> Store::ReadAny(std::string_view logical_id, const AuditEvent
   return impl_->ReadRecord(no, hashed_id, event);
 }
 
-Result<std::vector<bool>> Store::Known(const std::vector<std::string>& logical_ids) {
-  std::vector<bool> known(logical_ids.size(), false);
-  if (logical_ids.empty()) return known;
-  // A record filed under a patient has an owner entry; one filed under none (patient 0) has not,
-  // so the ids without an owner are looked for there.
-  std::vector<std::string> keys;
-  keys.reserve(logical_ids.size());
-  for (const auto& id : logical_ids) keys.push_back(impl_->HashLogicalId(id));
-  auto multi_get = [&](Cf c, const std::vector<size_t>& which) -> Result<std::vector<bool>> {
-    std::vector<rocksdb::Slice> slices;
-    for (size_t i : which) slices.emplace_back(keys[i]);
-    std::vector<rocksdb::PinnableSlice> values(which.size());
-    std::vector<rocksdb::Status> statuses(which.size());
-    impl_->db->MultiGet(rocksdb::ReadOptions(), impl_->cf(c), slices.size(), slices.data(),
-                        values.data(), statuses.data());
-    std::vector<bool> found(which.size());
-    for (size_t i = 0; i < which.size(); ++i) {
-      if (statuses[i].IsNotFound()) continue;
-      EDS_RETURN_IF_ERROR(FromRocksStatus(statuses[i], "store read"));
-      found[i] = true;
-    }
-    return found;
-  };
-  std::vector<size_t> all(keys.size());
-  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-  EDS_ASSIGN_OR_RETURN(const std::vector<bool> owned, multi_get(Cf::kOwners, all));
-  std::vector<size_t> unowned;
-  for (size_t i = 0; i < owned.size(); ++i) {
-    if (owned[i]) {
-      known[i] = true;
-    } else {
-      unowned.push_back(i);
-      keys[i] = internal::RecordKey(0, keys[i]);
-    }
-  }
-  if (unowned.empty()) return known;
-  EDS_ASSIGN_OR_RETURN(const std::vector<bool> shared, multi_get(Cf::kRecords, unowned));
-  for (size_t i = 0; i < unowned.size(); ++i) known[unowned[i]] = shared[i];
-  return known;
-}
-
 Result<bool> Store::Holds(std::string_view patient, std::string_view logical_id,
                           std::string_view payload) {
   auto no = impl_->LookupPatient(patient);

@@ -115,6 +115,7 @@ struct Store::Impl {
   struct PlacedRecord {
     std::string hashed_id;
     const std::string* payload = nullptr;
+    bool global_id = false;
   };
   // Appends the records ops of one patient's records (distinct hashed ids): in blocks when
   // blocks are allowed and there are two or more, each in its own envelope otherwise. Block
@@ -129,6 +130,13 @@ struct Store::Impl {
   // returns how many.
   Result<uint64_t> MarkReplaced(const std::vector<std::string>& keys,
                                 std::vector<internal::WriteOp>* ops);
+  // A global logical id is stored once: for the records of a write (hashed id, patient number)
+  // stored under another patient (a resource whose subject changed), appends the deletion of
+  // the old record, facts and owner entry, the facts change, and the old key to `replaced`
+  // (store_owners.cc). Two concurrent writes of one id under two patients may both keep theirs.
+  Status Refile(const std::vector<std::pair<const std::string*, uint64_t>>& written,
+                std::vector<internal::WriteOp>* ops, std::vector<FactChange>* changes,
+                std::vector<std::string>* replaced);
   // Runs the collector over every marker (store_blocks.cc).
   Result<BlockCollectReport> CollectBlocks();
   // Counts the markers left by the last run into gc_waiting (at open).

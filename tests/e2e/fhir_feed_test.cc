@@ -174,7 +174,7 @@ TEST_F(FhirFeedTest, BadTokensAndBadInputAreRefusedAndChangeNothing) {
   EXPECT_TRUE(CountByType().empty());
 }
 
-TEST_F(FhirFeedTest, AnUpdateAnswers201WhenItCreatesAnd200WhenItReplaces) {
+TEST_F(FhirFeedTest, AnUpdateAnswers201WhenItCreatesAnd200WhenItReplacesWhereverItWasFiled) {
   Start();
   const std::string patient = R"({"resourceType":"Patient","id":"p1","gender":"female",
     "identifier":[{"system":"urn:oid:1.2.250.1.71.4.2.7","value":"IPP-4411"}]})";
@@ -213,9 +213,21 @@ TEST_F(FhirFeedTest, AnUpdateAnswers201WhenItCreatesAnd200WhenItReplaces) {
       Request("POST", "", batch({observation("o1"), observation("o2"), observation("o2")}), token_);
   ASSERT_EQ(second->status, 200) << second->body;
   EXPECT_EQ(statuses(*second), (std::vector<std::string>{"200 OK", "201 Created", "200 OK"}));
+
+  // A correction files o1 under another patient: it replaces the one filed under p1.
+  std::string p2 = patient;
+  p2.replace(p2.find("\"p1\""), 4, "\"p2\"");
+  p2.replace(p2.find("IPP-4411"), 8, "IPP-4412");
+  EXPECT_EQ(Request("PUT", "/Patient/p2", p2, token_)->status, 201);
+  std::string moved = R"({"resourceType":"Observation","id":"o1","status":"final",
+    "code":{"text":"x"},"subject":{"reference":"Patient/p2"}})";
+  EXPECT_EQ(Request("PUT", "/Observation/o1", moved, token_)->status, 200);
+  auto read = Request("GET", "/Observation/o1", "", token_);
+  ASSERT_EQ(read->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(read->body)["subject"]["reference"], "Patient/p2");
   Stop();
   auto counts = CountByType();
-  EXPECT_EQ(counts["Patient"], 2);
+  EXPECT_EQ(counts["Patient"], 3);
   EXPECT_EQ(counts["Observation"], 2);
 }
 

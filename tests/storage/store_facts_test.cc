@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
 #include "tests/storage/store_fixture.h"
 
@@ -74,6 +75,47 @@ TEST_F(StoreTest, KnownTellsWhichLogicalIdsAreStoredUnderAnyPatientWithoutAuditi
   // An erased patient's records are no longer known.
   EDS_ASSERT_OK(store->ErasePatient("alice", TestEvent("erase")).status());
   EXPECT_EQ(store->Known(ids).value(), (std::vector<bool>{true, false, true, false, false}));
+}
+
+TEST_F(StoreTest, ARecordFiledUnderAnotherPatientLeavesItsFormerPatient) {
+  auto store = OpenOrDie();
+  EDS_ASSERT_OK(store->Write({{"alice", "Observation/1", "v1", "fa", true},
+                              {"alice", "Observation/2", "v1", "fa", true},
+                              {"", "Observation/3", "v1", "f0", true},
+                              {"alice", "Observation/4", "v1", "fa", true}},
+                             TestEvent()));
+  const uint64_t alice = store->PatientNumber("alice").value();
+  // Corrections: 1 moves to bob, 2 to no patient, 3 from no patient to carol.
+  EDS_ASSERT_OK(store->Write({{"bob", "Observation/1", "v2", "fb", true},
+                              {"", "Observation/2", "v2", "f0", true},
+                              {"carol", "Observation/3", "v2", "fc", true},
+                              {"dave", "Observation/4", "v2", "fd"}},
+                             TestEvent()));
+  std::multiset<std::string> records;
+  EDS_ASSERT_OK(store->Scan(
+      [&](uint64_t, std::string_view p) {
+        records.insert(std::string(p));
+        return true;
+      },
+      TestEvent()));
+  // Observation/4's id is scoped by patient: alice's and dave's are two records.
+  EXPECT_EQ(records, (std::multiset<std::string>{"v2", "v2", "v2", "v1", "v2"}));
+  std::multiset<std::string> facts;
+  EDS_ASSERT_OK(store->ScanFacts(
+      [&](uint64_t no, std::string_view f) {
+        facts.insert(std::string(f) + (no == alice ? " (alice)" : ""));
+        return true;
+      },
+      TestEvent()));
+  EXPECT_EQ(facts, (std::multiset<std::string>{"fb", "f0", "fc", "fa (alice)", "fd"}));
+  EXPECT_EQ(store->ReadAny("Observation/1", TestEvent("read")).value(), "v2");
+  EXPECT_EQ(store->ReadAny("Observation/2", TestEvent("read")).value(), "v2");
+  EXPECT_THAT(store->Read("alice", "Observation/1", TestEvent("read")),
+              StatusIs(StatusCode::kNotFound));
+  // Erasing the former patient leaves the records that moved away.
+  EDS_ASSERT_OK(store->ErasePatient("alice", TestEvent("erase")).status());
+  EXPECT_EQ(store->Known({"Observation/1", "Observation/2", "Observation/3"}).value(),
+            (std::vector<bool>{true, true, true}));
 }
 
 TEST_F(StoreTest, HoldsTellsWhetherTheSamePayloadIsStored) {
