@@ -77,29 +77,39 @@ FhirResponse FhirIngest::PostBundle(const std::string& body, const std::string& 
     }
     return text;
   };
-  // An update answers 201 when it creates the resource, 200 when it replaces one: stored
-  // already, or put earlier in this Bundle.
-  std::vector<std::string> put_ids;
-  for (const auto& e : bundle->entries) {
-    if (e.status.ok() && e.method == fhir::HttpMethod::kPut) {
-      put_ids.push_back(e.resource.resource_type + "/" + ids[e.index]);
-    }
-  }
-  auto known = store_.Known(put_ids);
-  if (!known.ok())
-    return OutcomeResponse(500, "exception", "not stored; send the Bundle again later");
-  std::set<std::string> existing;
-  for (size_t i = 0; i < put_ids.size(); ++i) {
-    if ((*known)[i]) existing.insert(put_ids[i]);
-  }
   // Patients first: everything else is filed under the patient it references.
   FilingBatch batch(store_, pseudonymizer_);
+  std::vector<size_t> record_of(bundle->entries.size());  // entry -> its record in the batch
   for (auto& e : bundle->entries) {
     if (!e.status.ok() || e.resource.resource_type != "Patient") continue;
     batch.AddPatient(e.resource, ids[e.index], stored_text(e));
+    record_of[e.index] = batch.records().size() - 1;
   }
-  json response_entries = json::array();
   for (auto& e : bundle->entries) {
+    if (!e.status.ok() || e.resource.resource_type == "Patient") continue;
+    std::string subject = e.resource.subject_reference;
+    if (auto it = full_url_to_ref.find(subject); it != full_url_to_ref.end()) {
+      subject = it->second;
+    }
+    batch.Add(e.resource, ids[e.index], subject, stored_text(e));
+    record_of[e.index] = batch.records().size() - 1;
+  }
+  std::vector<bool> stored_before;
+  if (!batch.empty()) {
+    const Status s =
+        store_.Write(batch.records(),
+                     {actor, "record.write", std::to_string(batch.records().size()) + " records",
+                      transaction ? "FHIR transaction" : "FHIR batch"},
+                     batch.aliases(), {}, &stored_before);
+    if (!s.ok()) {
+      return OutcomeResponse(500, "exception", "not stored; send the Bundle again later");
+    }
+  }
+  // An update answers 201 when it creates the resource, 200 when it replaces one: stored
+  // before, or put earlier in this Bundle.
+  std::set<std::string> put;
+  json response_entries = json::array();
+  for (const auto& e : bundle->entries) {
     if (!e.status.ok()) {
       NoteIssues(e.issues, 400, actor);
       response_entries.push_back(
@@ -108,30 +118,12 @@ FhirResponse FhirIngest::PostBundle(const std::string& body, const std::string& 
              {"outcome", json::parse(fhir::OperationOutcomeJson(e.issues))}}}});
       continue;
     }
-    const std::string& id = ids[e.index];
-    const std::string& type = e.resource.resource_type;
-    if (type != "Patient") {
-      std::string subject = e.resource.subject_reference;
-      if (auto it = full_url_to_ref.find(subject); it != full_url_to_ref.end()) {
-        subject = it->second;
-      }
-      batch.Add(e.resource, id, subject, stored_text(e));
-    }
-    const bool replaces =
-        e.method == fhir::HttpMethod::kPut && !existing.insert(type + "/" + id).second;
-    response_entries.push_back({{"response",
-                                 {{"status", replaces ? "200 OK" : "201 Created"},
-                                  {"location", type + "/" + id + "/_history/1"}}}});
-  }
-  if (!batch.empty()) {
-    const Status s =
-        store_.Write(batch.records(),
-                     {actor, "record.write", std::to_string(batch.records().size()) + " records",
-                      transaction ? "FHIR transaction" : "FHIR batch"},
-                     batch.aliases());
-    if (!s.ok()) {
-      return OutcomeResponse(500, "exception", "not stored; send the Bundle again later");
-    }
+    const std::string ref = e.resource.resource_type + "/" + ids[e.index];
+    const bool replaces = e.method == fhir::HttpMethod::kPut &&
+                          (!put.insert(ref).second || stored_before[record_of[e.index]]);
+    response_entries.push_back(
+        {{"response",
+          {{"status", replaces ? "200 OK" : "201 Created"}, {"location", ref + "/_history/1"}}}});
   }
   json out = {{"resourceType", "Bundle"},
               {"type", transaction ? "transaction-response" : "batch-response"},
@@ -155,21 +147,19 @@ FhirResponse FhirIngest::WriteOne(const std::string& type, const std::string& ur
   }
   const std::string id = url_id.empty() ? RandomHexId() : url_id;
   std::string text = resource->id == id ? resource->json : SetId(resource->json, id);
-  bool replaces = false;
-  if (!url_id.empty()) {
-    auto known = store_.Known({type + "/" + id});
-    if (!known.ok()) return OutcomeResponse(500, "exception", "not stored; send it again later");
-    replaces = known->front();
-  }
   FilingBatch batch(store_, pseudonymizer_);
   if (type == "Patient") {
     batch.AddPatient(*resource, id, text);
   } else {
     batch.Add(*resource, id, resource->subject_reference, text);
   }
-  const Status s = store_.Write(
-      batch.records(), {actor, "record.write", "1 record", "FHIR " + type}, batch.aliases());
+  std::vector<bool> stored_before;
+  const Status s =
+      store_.Write(batch.records(), {actor, "record.write", "1 record", "FHIR " + type},
+                   batch.aliases(), {}, &stored_before);
   if (!s.ok()) return OutcomeResponse(500, "exception", "not stored; send it again later");
+  // An update that creates answers 201 (a create always does).
+  const bool replaces = !url_id.empty() && stored_before.back();
   return {replaces ? 200 : 201, text, base_url_ + "/" + type + "/" + id + "/_history/1"};
 }
 

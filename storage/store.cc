@@ -268,14 +268,15 @@ Status Store::CommitFormat() {
 }
 
 Status Store::Write(const std::vector<RecordWrite>& records, const AuditEvent& event,
-                    const std::vector<AliasWrite>& aliases,
-                    const std::vector<OutboxWrite>& outbox) {
-  return impl_->WriteRecords(records, event, aliases, outbox);
+                    const std::vector<AliasWrite>& aliases, const std::vector<OutboxWrite>& outbox,
+                    std::vector<bool>* stored_before) {
+  return impl_->WriteRecords(records, event, aliases, outbox, stored_before);
 }
 
 Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const AuditEvent& event,
                                  const std::vector<AliasWrite>& aliases,
-                                 const std::vector<OutboxWrite>& outbox) {
+                                 const std::vector<OutboxWrite>& outbox,
+                                 std::vector<bool>* stored_before) {
   std::vector<WriteOp> ops;
   ops.reserve(3 * records.size() + aliases.size() + outbox.size() + 2);
   EDS_RETURN_IF_ERROR(OutboxOps(outbox, &ops));
@@ -314,6 +315,8 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
   std::vector<KeyBytes> deks;
   std::vector<FactChange> changes;
   std::vector<std::string> record_keys;  // what this write replaces, for the block collector
+  std::vector<std::pair<size_t, size_t>> placed;  // record -> (by_patient, position in records)
+  placed.reserve(records.size());
   for (const auto& r : records) {
     if (r.logical_id.empty()) return InvalidArgumentError("record without a logical id");
     if (last_patient == nullptr || *last_patient != r.patient) {
@@ -344,6 +347,7 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
     }
     if (no != 0) ops.push_back({WriteOp::Kind::kPut, Cf::kOwners, hashed_id, no_bytes});
     const auto [at, fresh] = p.index.emplace(hashed_id, p.records.size());
+    placed.emplace_back(current, at->second);
     if (fresh) {
       if (blocks_allowed()) record_keys.push_back(internal::RecordKey(no, hashed_id));
       p.records.push_back({std::move(hashed_id), &r.payload, r.global_id});
@@ -352,13 +356,19 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
       p.records[at->second].global_id = r.global_id;
     }
   }
-  std::vector<std::pair<const std::string*, uint64_t>> written;
-  for (const auto& p : by_patient) {
-    for (const auto& r : p.records) {
-      if (r.global_id) written.emplace_back(&r.hashed_id, p.no);
+  std::vector<std::pair<PlacedRecord*, uint64_t>> global;
+  for (auto& p : by_patient) {
+    for (auto& r : p.records) {
+      if (r.global_id) global.emplace_back(&r, p.no);
     }
   }
-  EDS_RETURN_IF_ERROR(Refile(written, &ops, &changes, &record_keys));
+  EDS_RETURN_IF_ERROR(Refile(global, stored_before != nullptr, &ops, &changes, &record_keys));
+  if (stored_before != nullptr) {
+    stored_before->clear();
+    for (const auto& [patient, at] : placed) {
+      stored_before->push_back(by_patient[patient].records[at].stored_before);
+    }
+  }
   for (const auto& p : by_patient) PlaceRecords(p.no, p.dek, p.records, &ops, &bodies, &jobs);
   EDS_ASSIGN_OR_RETURN(const uint64_t markers, MarkReplaced(record_keys, &ops));
   EDS_RETURN_IF_ERROR(Seal(ops, jobs, deks));

@@ -107,9 +107,13 @@ class Store {
 
   // Durable when it returns OK. The batch, its aliases, its outbox changes and its audit entry
   // commit atomically. An outbox sequence must be above LastOutboxSequence() to be added.
+  // `stored_before`, when given, gets for each record whether its id was stored before this
+  // write (under any patient for a global id; false for other records): FHIR answers an update
+  // that creates with 201.
   Status Write(const std::vector<RecordWrite>& records, const AuditEvent& event,
                const std::vector<AliasWrite>& aliases = {},
-               const std::vector<OutboxWrite>& outbox = {});
+               const std::vector<OutboxWrite>& outbox = {},
+               std::vector<bool>* stored_before = nullptr);
   // The outbox's entries in sequence order (at most `limit`), decrypted. Entries are aggregates,
   // not patient data: no audit entry.
   Result<std::vector<OutboxEntry>> ReadOutbox(size_t limit);
@@ -131,9 +135,6 @@ class Store {
                      std::string_view payload);
   // Whether a record exists, without reading it (no audit entry: nothing is decrypted).
   Result<bool> Exists(std::string_view patient, std::string_view logical_id);
-  // For each logical id, whether a record of it is stored under any patient (FHIR answers an
-  // update that creates with 201). No audit entry: nothing is decrypted.
-  Result<std::vector<bool>> Known(const std::vector<std::string>& logical_ids);
   // Decrypts every record in key order; `fn` returns false to stop early. One audit entry.
   using ScanFn = std::function<bool(uint64_t patient_number, std::string_view payload)>;
   Status Scan(const ScanFn& fn, const AuditEvent& event);

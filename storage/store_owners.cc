@@ -1,5 +1,5 @@
-// The owner index (logical id -> patient): which ids are known, and a record re-filed under
-// another patient.
+// The owner index (logical id -> patient) on the write path: whether a global id was stored
+// before, and a record re-filed under another patient.
 #include <rocksdb/db.h>
 
 #include "common/encoding.h"
@@ -36,50 +36,30 @@ Result<std::vector<bool>> Present(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* 
 
 }  // namespace
 
-Result<std::vector<bool>> Store::Known(const std::vector<std::string>& logical_ids) {
+Status Store::Impl::Refile(const std::vector<std::pair<PlacedRecord*, uint64_t>>& global,
+                           bool complete, std::vector<WriteOp>* ops,
+                           std::vector<FactChange>* changes, std::vector<std::string>* replaced) {
+  if (global.empty()) return OkStatus();
   std::vector<std::string> hashed;
-  hashed.reserve(logical_ids.size());
-  for (const auto& id : logical_ids) hashed.push_back(impl_->HashLogicalId(id));
+  hashed.reserve(global.size());
+  for (const auto& g : global) hashed.push_back(g.first->hashed_id);
   // A record filed under a patient has an owner entry; one filed under none (patient 0) has not,
   // so the ids without an owner are looked for there.
-  EDS_ASSIGN_OR_RETURN(std::vector<bool> known,
-                       Present(*impl_->db, impl_->cf(Cf::kOwners), hashed));
-  std::vector<size_t> unowned;
-  std::vector<std::string> keys;
-  for (size_t i = 0; i < known.size(); ++i) {
-    if (known[i]) continue;
-    unowned.push_back(i);
-    keys.push_back(internal::RecordKey(0, hashed[i]));
-  }
-  if (keys.empty()) return known;
-  EDS_ASSIGN_OR_RETURN(const std::vector<bool> shared,
-                       Present(*impl_->db, impl_->cf(Cf::kRecords), keys));
-  for (size_t i = 0; i < unowned.size(); ++i) known[unowned[i]] = shared[i];
-  return known;
-}
-
-Status Store::Impl::Refile(const std::vector<std::pair<const std::string*, uint64_t>>& written,
-                           std::vector<WriteOp>* ops, std::vector<FactChange>* changes,
-                           std::vector<std::string>* replaced) {
-  if (written.empty()) return OkStatus();
-  std::vector<std::string> hashed;
-  hashed.reserve(written.size());
-  for (const auto& w : written) hashed.push_back(*w.first);
   std::vector<rocksdb::PinnableSlice> owners;
   EDS_ASSIGN_OR_RETURN(const std::vector<bool> owned,
                        Present(*db, cf(Cf::kOwners), hashed, &owners));
-  // (index in `written`, the patient it was filed under)
-  std::vector<std::pair<size_t, uint64_t>> moved;
-  std::vector<size_t> maybe_shared;  // filed under a patient now, perhaps under none before
+  std::vector<std::pair<size_t, uint64_t>> moved;  // (index in `global`, its former patient)
+  std::vector<size_t> unowned;
   std::vector<std::string> shared_keys;
-  for (size_t i = 0; i < written.size(); ++i) {
-    const uint64_t no = written[i].second;
+  for (size_t i = 0; i < global.size(); ++i) {
+    const uint64_t no = global[i].second;
     if (owned[i]) {
       if (owners[i].size() != 8) return DataLossError("owner index entry is corrupt");
+      global[i].first->stored_before = true;
       const uint64_t before = GetBigEndian64(std::string_view(owners[i].data(), 8));
       if (before != no) moved.emplace_back(i, before);
-    } else if (no != 0) {
-      maybe_shared.push_back(i);
+    } else if (no != 0 || complete) {
+      unowned.push_back(i);
       shared_keys.push_back(internal::RecordKey(0, hashed[i]));
     }
   }
@@ -87,7 +67,10 @@ Status Store::Impl::Refile(const std::vector<std::pair<const std::string*, uint6
     EDS_ASSIGN_OR_RETURN(const std::vector<bool> shared,
                          Present(*db, cf(Cf::kRecords), shared_keys));
     for (size_t k = 0; k < shared.size(); ++k) {
-      if (shared[k]) moved.emplace_back(maybe_shared[k], 0);
+      if (!shared[k]) continue;
+      const size_t i = unowned[k];
+      global[i].first->stored_before = true;
+      if (global[i].second != 0) moved.emplace_back(i, 0);
     }
   }
   for (const auto& [i, before] : moved) {
@@ -95,8 +78,9 @@ Status Store::Impl::Refile(const std::vector<std::pair<const std::string*, uint6
     ops->push_back({WriteOp::Kind::kDelete, Cf::kRecords, old_key, ""});
     ops->push_back({WriteOp::Kind::kDelete, Cf::kFacts, old_key, ""});
     // Filed under no patient now: nothing puts the owner entry again.
-    if (written[i].second == 0)
+    if (global[i].second == 0) {
       ops->push_back({WriteOp::Kind::kDelete, Cf::kOwners, hashed[i], ""});
+    }
     changes->push_back({FactChange::Kind::kPut, before, 0, hashed[i], ""});
     replaced->push_back(old_key);
   }

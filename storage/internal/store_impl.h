@@ -116,6 +116,7 @@ struct Store::Impl {
     std::string hashed_id;
     const std::string* payload = nullptr;
     bool global_id = false;
+    bool stored_before = false;  // a global id: set by Refile
   };
   // Appends the records ops of one patient's records (distinct hashed ids): in blocks when
   // blocks are allowed and there are two or more, each in its own envelope otherwise. Block
@@ -130,11 +131,13 @@ struct Store::Impl {
   // returns how many.
   Result<uint64_t> MarkReplaced(const std::vector<std::string>& keys,
                                 std::vector<internal::WriteOp>* ops);
-  // A global logical id is stored once: for the records of a write (hashed id, patient number)
-  // stored under another patient (a resource whose subject changed), appends the deletion of
-  // the old record, facts and owner entry, the facts change, and the old key to `replaced`
-  // (store_owners.cc). Two concurrent writes of one id under two patients may both keep theirs.
-  Status Refile(const std::vector<std::pair<const std::string*, uint64_t>>& written,
+  // A global logical id is stored once: for the records of a write with a global id (and their
+  // patient number) stored under another patient (a resource whose subject changed), appends
+  // the deletion of the old record, facts and owner entry, the facts change, and the old key to
+  // `replaced`; sets each one's stored_before (`complete`: also for records filed under no
+  // patient, which costs a look-up). Two concurrent writes of one id under two patients may
+  // both keep theirs (store_owners.cc).
+  Status Refile(const std::vector<std::pair<PlacedRecord*, uint64_t>>& global, bool complete,
                 std::vector<internal::WriteOp>* ops, std::vector<FactChange>* changes,
                 std::vector<std::string>* replaced);
   // Runs the collector over every marker (store_blocks.cc).
@@ -155,7 +158,7 @@ struct Store::Impl {
 
   Status WriteRecords(const std::vector<RecordWrite>& records, const AuditEvent& event,
                       const std::vector<AliasWrite>& aliases,
-                      const std::vector<OutboxWrite>& outbox);
+                      const std::vector<OutboxWrite>& outbox, std::vector<bool>* stored_before);
   // Appends the ops of outbox changes (sealed entries, the last-sequence marker).
   Status OutboxOps(const std::vector<OutboxWrite>& outbox, std::vector<internal::WriteOp>* ops);
   std::string HashPseudonym(std::string_view patient) const;

@@ -60,21 +60,33 @@ TEST_F(StoreTest, ReadAnyFindsARecordByLogicalIdAloneAndIsAudited) {
   EXPECT_EQ(store->Stats().audit_entries, before + 3);
 }
 
-TEST_F(StoreTest, KnownTellsWhichLogicalIdsAreStoredUnderAnyPatientWithoutAuditing) {
+TEST_F(StoreTest, AWriteReportsWhichGlobalIdsWereStoredBeforeUnderAnyPatient) {
   auto store = OpenOrDie();
-  EDS_ASSERT_OK(store->Write({{"alice", "Observation/7", "seven"},
-                              {"bob", "Observation/8", "eight"},
-                              {"", "Organization/1", "org"}},
+  EDS_ASSERT_OK(store->Write({{"alice", "Observation/7", "seven", std::nullopt, true},
+                              {"bob", "Observation/8", "eight", std::nullopt, true},
+                              {"", "Organization/1", "org", std::nullopt, true},
+                              {"carol", "Observation/5", "scoped"}},
                              TestEvent()));
-  const uint64_t before = store->Stats().audit_entries;
-  const std::vector<std::string> ids = {"Observation/8", "Observation/9", "Organization/1",
-                                        "Observation/7", "Organization/2"};
-  EXPECT_EQ(store->Known(ids).value(), (std::vector<bool>{true, false, true, true, false}));
-  EXPECT_EQ(store->Known({}).value(), std::vector<bool>{});
-  EXPECT_EQ(store->Stats().audit_entries, before);
-  // An erased patient's records are no longer known.
-  EDS_ASSERT_OK(store->ErasePatient("alice", TestEvent("erase")).status());
-  EXPECT_EQ(store->Known(ids).value(), (std::vector<bool>{true, false, true, false, false}));
+  auto write = [&](const std::vector<RecordWrite>& records) {
+    std::vector<bool> stored_before;
+    EXPECT_THAT(store->Write(records, TestEvent(), {}, {}, &stored_before), IsOk());
+    return stored_before;
+  };
+  // Global ids: found under their own patient, another, or none; a record whose id is scoped by
+  // its patient is never reported.
+  EXPECT_EQ(write({{"bob", "Observation/8", "8b", std::nullopt, true},
+                   {"bob", "Observation/9", "9", std::nullopt, true},
+                   {"", "Organization/1", "org2", std::nullopt, true},
+                   {"bob", "Observation/7", "7b", std::nullopt, true},
+                   {"", "Organization/2", "org", std::nullopt, true},
+                   {"carol", "Observation/5", "scoped2"}}),
+            (std::vector<bool>{true, false, true, true, false, false}));
+  // An erased patient's records are no longer there.
+  EDS_ASSERT_OK(store->ErasePatient("bob", TestEvent("erase")).status());
+  EXPECT_EQ(write({{"alice", "Observation/7", "7a", std::nullopt, true},
+                   {"alice", "Observation/9", "9a", std::nullopt, true},
+                   {"alice", "Organization/2", "org-a", std::nullopt, true}}),
+            (std::vector<bool>{false, false, true}));
 }
 
 TEST_F(StoreTest, ARecordFiledUnderAnotherPatientLeavesItsFormerPatient) {
@@ -114,8 +126,12 @@ TEST_F(StoreTest, ARecordFiledUnderAnotherPatientLeavesItsFormerPatient) {
               StatusIs(StatusCode::kNotFound));
   // Erasing the former patient leaves the records that moved away.
   EDS_ASSERT_OK(store->ErasePatient("alice", TestEvent("erase")).status());
-  EXPECT_EQ(store->Known({"Observation/1", "Observation/2", "Observation/3"}).value(),
-            (std::vector<bool>{true, true, true}));
+  std::vector<bool> stored_before;
+  EDS_ASSERT_OK(store->Write({{"bob", "Observation/1", "v3", "fb", true},
+                              {"", "Observation/2", "v3", "f0", true},
+                              {"carol", "Observation/3", "v3", "fc", true}},
+                             TestEvent(), {}, {}, &stored_before));
+  EXPECT_EQ(stored_before, (std::vector<bool>{true, true, true}));
 }
 
 TEST_F(StoreTest, HoldsTellsWhetherTheSamePayloadIsStored) {
