@@ -154,6 +154,14 @@ TEST_F(FhirFeedTest, BadTokensAndBadInputAreRefusedAndChangeNothing) {
   EXPECT_EQ(bad_json->status, 400);
   EXPECT_NE(bad_json->body.find("OperationOutcome"), std::string::npos);
 
+  TlsClientOptions tls;
+  tls.trusted_cert_path = dir_.Sub("tls/admin.crt");
+  auto xml = TlsHttpClient(tls).Request(
+      fhir_port_, "POST", "/fhir/Patient", R"(<Patient xmlns="http://hl7.org/fhir"/>)",
+      "Content-Type: application/fhir+xml\r\nAuthorization: Bearer " + token_ + "\r\n");
+  EXPECT_EQ(xml->status, 415) << xml->body;
+  EXPECT_NE(xml->body.find("application/fhir+json"), std::string::npos) << xml->body;
+
   auto unknown = Request("POST", "/Patient", R"({"resourceType":"Patinet"})", token_);
   EXPECT_TRUE(unknown->status == 400 || unknown->status == 422) << unknown->body;
   EXPECT_NE(unknown->body.find("resourceType"), std::string::npos) << unknown->body;
