@@ -195,14 +195,13 @@ TEST_F(FhirFeedTest, AnUpdateAnswers201WhenItCreatesAnd200WhenItReplacesWherever
   EXPECT_EQ(Request("POST", "/Patient", patient, token_)->status, 201);
 
   // In a batch: o1 is stored by the first Bundle; o2 is new, then put again in the same Bundle.
-  auto observation = [](const std::string& id) {
+  auto observation = [](const std::string& id, const std::string& subject = "p1") {
     return R"({"resource":{"resourceType":"Observation","id":")" + id +
-           R"(","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/p1"}},
-             "request":{"method":"PUT","url":"Observation/)" +
-           id + R"("}})";
+           R"(","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/)" + subject +
+           R"("}}, "request":{"method":"PUT","url":"Observation/)" + id + R"("}})";
   };
-  auto batch = [](const std::vector<std::string>& entries) {
-    std::string out = R"({"resourceType":"Bundle","type":"batch","entry":[)";
+  auto batch = [](const std::vector<std::string>& entries, const std::string& type = "batch") {
+    std::string out = R"({"resourceType":"Bundle","type":")" + type + R"(","entry":[)";
     for (size_t i = 0; i < entries.size(); ++i) out += (i ? "," : "") + entries[i];
     return out + "]}";
   };
@@ -233,10 +232,22 @@ TEST_F(FhirFeedTest, AnUpdateAnswers201WhenItCreatesAnd200WhenItReplacesWherever
   auto read = Request("GET", "/Observation/o1", "", token_);
   ASSERT_EQ(read->status, 200);
   EXPECT_EQ(nlohmann::json::parse(read->body)["subject"]["reference"], "Patient/p2");
+
+  // One resource named twice in a Bundle: a transaction fails whole; a batch is processed in
+  // order, so its last version is the one kept.
+  const std::vector<std::string> twice = {observation("o3", "p1"), observation("o3", "p2")};
+  auto transaction = Request("POST", "", batch(twice, "transaction"), token_);
+  EXPECT_EQ(transaction->status, 400) << transaction->body;
+  EXPECT_NE(transaction->body.find("Bundle.entry[1]"), std::string::npos) << transaction->body;
+  auto in_order = Request("POST", "", batch(twice), token_);
+  EXPECT_EQ(statuses(*in_order), (std::vector<std::string>{"201 Created", "200 OK"}));
+  read = Request("GET", "/Observation/o3", "", token_);
+  ASSERT_EQ(read->status, 200);
+  EXPECT_EQ(nlohmann::json::parse(read->body)["subject"]["reference"], "Patient/p2");
   Stop();
   auto counts = CountByType();
   EXPECT_EQ(counts["Patient"], 3);
-  EXPECT_EQ(counts["Observation"], 2);
+  EXPECT_EQ(counts["Observation"], 3);
 }
 
 TEST_F(FhirFeedTest, NoPatientNameOrIdentifierInAnyFileAfterTheRealFeed) {
