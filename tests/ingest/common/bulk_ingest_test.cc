@@ -130,6 +130,46 @@ TEST_F(BulkIngestTest, ResourcesBeforeTheirPatientEndUpWithItAndRerunsAreDuplica
   EXPECT_EQ(store_->Stats().audit_entries, audit_before + 1);
 }
 
+TEST_F(BulkIngestTest, AResourceWhoseSubjectIsCorrectedIsStoredOnceUnderItsLastPatient) {
+  auto observation = [](const std::string& patient, const std::string& value) {
+    return R"({"resourceType":"Observation","id":"o1","status":"final","code":{"text":"x"},)"
+           R"("valueString":")" +
+           value + R"(","subject":{"reference":"Patient/)" + patient + "\"}}\n";
+  };
+  const std::string patients =
+      "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"female\"}\n"
+      "{\"resourceType\":\"Patient\",\"id\":\"p2\",\"gender\":\"male\"}\n";
+  // In one chunk, then in the next one.
+  auto first = bulk_->IngestChunk(patients + observation("p1", "a") + observation("p2", "b"),
+                                  {"fix"}, "test");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto observations = [&] {
+    std::vector<std::string> out;
+    EXPECT_TRUE(store_
+                    ->Scan(
+                        [&](uint64_t, std::string_view p) {
+                          const auto j = nlohmann::json::parse(p);
+                          if (j["resourceType"] == "Observation") {
+                            out.push_back(j["subject"]["reference"].get<std::string>() + " " +
+                                          j["valueString"].get<std::string>());
+                          }
+                          return true;
+                        },
+                        {"test", "scan", "", ""})
+                    .ok());
+    return out;
+  };
+  EXPECT_EQ(observations(), std::vector<std::string>{"Patient/p2 b"});
+  auto second = bulk_->IngestChunk(observation("p1", "c"), first->progress, "test");
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(observations(), std::vector<std::string>{"Patient/p1 c"});
+  size_t observation_facts = 0;
+  for (const auto& [no, facts] : Facts()) {
+    for (const auto& f : facts) observation_facts += f.type == FactType::kObservation;
+  }
+  EXPECT_EQ(observation_facts, 1u);
+}
+
 TEST_F(BulkIngestTest, BadLinesAreRejectedByNumberAndTheOthersStored) {
   const std::string chunk =
       "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"female\"}\n"
