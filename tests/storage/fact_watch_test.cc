@@ -1,5 +1,5 @@
 // Store::WatchFacts: an observer holds exactly the stored facts, from the first load through
-// every later commit, merge and erasure, and loses nothing written while it loads.
+// every later commit, re-filing, merge and erasure, and loses nothing written while it loads.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -98,6 +98,13 @@ TEST_F(StoreTest, AWatcherHoldsTheStoredFactsThroughWritesMergesAndErasures) {
   EXPECT_EQ(model.ByPatient(), Stored(*store));
   const uint64_t alice = store->PatientNumber("alice").value();
   EXPECT_EQ(model.ByPatient()[alice], (std::multiset<std::string>{"a1-v2", "a4"}));
+
+  // A record with a global id re-filed under another patient takes its facts along.
+  EDS_ASSERT_OK(store->Write({{"dave", "Encounter/5", "{}", "d5", true}}, TestEvent()));
+  EDS_ASSERT_OK(store->Write({{"bob", "Encounter/5", "{}", "b5", true}}, TestEvent()));
+  EXPECT_EQ(model.ByPatient(), Stored(*store));
+  EXPECT_EQ(model.ByPatient().count(store->PatientNumber("dave").value()), 0u);
+  EDS_ASSERT_OK(store->ErasePatient("bob", TestEvent("erase")).status());
 
   ASSERT_THAT(store->MergePatients("carol", "alice", TestEvent("merge")), IsOk());
   EXPECT_EQ(model.ByPatient(), Stored(*store));
