@@ -149,7 +149,7 @@ TEST_F(BulkIngestTest, AResourceWhoseSubjectIsCorrectedIsStoredOnceUnderItsLastP
                     ->Scan(
                         [&](uint64_t, std::string_view p) {
                           const auto j = nlohmann::json::parse(p);
-                          if (j["resourceType"] == "Observation") {
+                          if (j.value("resourceType", "") == "Observation") {
                             out.push_back(j["subject"]["reference"].get<std::string>() + " " +
                                           j["valueString"].get<std::string>());
                           }
