@@ -349,7 +349,10 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
     const auto [at, fresh] = p.index.emplace(hashed_id, p.records.size());
     placed.emplace_back(current, at->second);
     if (fresh) {
-      if (blocks_allowed()) record_keys.push_back(internal::RecordKey(no, hashed_id));
+      // A global id's key is added after its owner look-up below.
+      if (blocks_allowed() && !r.global_id) {
+        record_keys.push_back(internal::RecordKey(no, hashed_id));
+      }
       p.records.push_back({std::move(hashed_id), &r.payload, r.global_id});
     } else {
       p.records[at->second].payload = &r.payload;
@@ -363,6 +366,14 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
     }
   }
   EDS_RETURN_IF_ERROR(Refile(global, stored_before != nullptr, &ops, &changes, &record_keys));
+  // Every record filed under a patient has an owner entry: a global id without one under this
+  // patient has no record here to replace, so the collector's look-up is skipped (most of a
+  // bulk load). Records under no patient have no owner entry and are looked up.
+  for (const auto& [r, owner] : global) {
+    if (blocks_allowed() && (owner == 0 || r->owned_here)) {
+      record_keys.push_back(internal::RecordKey(owner, r->hashed_id));
+    }
+  }
   if (stored_before != nullptr) {
     stored_before->clear();
     for (const auto& [patient, at] : placed) {

@@ -57,6 +57,7 @@ Status Store::Impl::Refile(const std::vector<std::pair<PlacedRecord*, uint64_t>>
       if (owners[i].size() != 8) return DataLossError("owner index entry is corrupt");
       global[i].first->stored_before = true;
       const uint64_t before = GetBigEndian64(std::string_view(owners[i].data(), 8));
+      global[i].first->owned_here = before == no;
       if (before != no) moved.emplace_back(i, before);
     } else if (no != 0 || complete) {
       unowned.push_back(i);

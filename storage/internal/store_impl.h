@@ -117,6 +117,7 @@ struct Store::Impl {
     const std::string* payload = nullptr;
     bool global_id = false;
     bool stored_before = false;  // a global id: set by Refile
+    bool owned_here = false;     // a global id: its owner entry names this record's patient
   };
   // Appends the records ops of one patient's records (distinct hashed ids): in blocks when
   // blocks are allowed and there are two or more, each in its own envelope otherwise. Block

@@ -187,6 +187,33 @@ TEST_F(StoreTest, TamperedBlocksAndReferencesAreDataLoss) {
   EXPECT_EQ(count_readable(), 0);  // a block gone is no "not found"
 }
 
+TEST_F(StoreTest, RecordsWithGlobalIdsLeaveTheirBlocksToTheCollectorWhenReplacedOrMoved) {
+  auto store = OpenOrDie();
+  auto global = [](std::vector<RecordWrite> records) {
+    for (auto& r : records) r.global_id = true;
+    return records;
+  };
+  ASSERT_THAT(store->Write(global(Records("p1", 10)), TestEvent()), IsOk());  // block A
+  // 4 replaced under p1 (A keeps a majority), then 3 more moved to p2: A has 3 of 10 left and
+  // is rewritten.
+  auto replaced = Records("p1", 4);
+  for (auto& r : replaced) r.payload += " ";
+  ASSERT_THAT(store->Write(global(replaced), TestEvent()), IsOk());
+  auto report = store->CollectBlocks();
+  ASSERT_THAT(report, IsOk());
+  EXPECT_EQ(report->markers, 1u);
+  std::vector<RecordWrite> moved;
+  for (auto& r : Records("p2", 7)) {
+    if (r.logical_id >= "Observation/4") moved.push_back(r);
+  }
+  ASSERT_THAT(store->Write(global(moved), TestEvent()), IsOk());
+  report = store->CollectBlocks();
+  ASSERT_THAT(report, IsOk());
+  EXPECT_EQ(report->markers, 1u);
+  EXPECT_EQ(report->blocks_rewritten, 1u);
+  EXPECT_EQ(report->records_kept, 3u);
+}
+
 TEST_F(StoreTest, TheCollectorReclaimsBlocksWhoseRecordsWereReplaced) {
   auto store = OpenOrDie();
   ASSERT_THAT(store->Write(Records("p1", 10), TestEvent()), IsOk());  // block A: 0..9
