@@ -125,17 +125,6 @@ void BlockSignals() {
 
 namespace {
 
-// Whether a request body's Content-Type is FHIR JSON (parameters ignored); an absent one is
-// taken as JSON.
-bool IsFhirJson(std::string_view content_type) {
-  std::string media(content_type.substr(0, content_type.find(';')));
-  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.pop_back();
-  std::transform(media.begin(), media.end(), media.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return media.empty() || media == "application/fhir+json" || media == "application/json" ||
-         media == "application/json+fhir";
-}
-
 sync::UpstreamOptions UpdateSourceOf(const Config& c) {
   sync::UpstreamOptions o;
   o.url = c.update.repository_url;
@@ -319,15 +308,9 @@ webadmin::HttpResponse Node::Impl::ServeFhir(const webadmin::HttpRequest& reques
     h.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"eds-node\"");
     return h;
   }
-  if (!request.body.empty() && !IsFhirJson(webadmin::FindHeader(request.headers, "Content-Type"))) {
-    // As other FHIR servers do: a body in another format (XML, a form) is refused by its type,
-    // not parsed as JSON and refused for its first character.
-    return to_http(ingest::OutcomeResponse(
-        415, "not-supported",
-        "this server reads FHIR JSON: send Content-Type application/fhir+json"));
-  }
-  return to_http(
-      fhir->Handle(request.method, path, request.body, "fhir " + *who + " " + request.remote_addr));
+  return to_http(fhir->Handle(request.method, path, request.body,
+                              webadmin::FindHeader(request.headers, "Content-Type"),
+                              "fhir " + *who + " " + request.remote_addr));
 }
 
 Result<std::unique_ptr<Node>> Node::Start(Config config, std::string config_path) {

@@ -1,5 +1,7 @@
 #include "ingest/fhir_ingest.h"
 
+#include <strings.h>
+
 #include <map>
 #include <nlohmann/json.hpp>
 
@@ -10,6 +12,22 @@
 namespace eds::ingest {
 
 using nlohmann::json;
+
+namespace {
+
+// Whether a Content-Type is FHIR JSON, its parameters (charset) aside; an absent one is taken as
+// JSON.
+bool IsFhirJson(std::string_view content_type) {
+  std::string_view media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && (media.back() == ' ' || media.back() == '\t')) media.remove_suffix(1);
+  auto is = [&](std::string_view type) {
+    return media.size() == type.size() && strncasecmp(media.data(), type.data(), type.size()) == 0;
+  };
+  return media.empty() || is("application/fhir+json") || is("application/json") ||
+         is("application/json+fhir");
+}
+
+}  // namespace
 
 FhirResponse OutcomeResponse(int status, const std::string& code, const std::string& diagnostics,
                              const std::string& expression) {
@@ -41,8 +59,15 @@ void FhirIngest::NoteIssues(const std::vector<fhir::Issue>& issues, int status,
 }
 
 FhirResponse FhirIngest::Handle(const std::string& method, const std::string& path,
-                                const std::string& body, const std::string& actor) {
-  FhirResponse response = Route(method, path, body, actor);
+                                const std::string& body, std::string_view content_type,
+                                const std::string& actor) {
+  // As other FHIR servers do, a body in another format (XML, a form) is refused by its type,
+  // not parsed as JSON and refused for its first character.
+  FhirResponse response =
+      body.empty() || IsFhirJson(content_type)
+          ? Route(method, path, body, actor)
+          : OutcomeResponse(415, "not-supported",
+                            "this server reads FHIR JSON: send Content-Type application/fhir+json");
   if (errors_ != nullptr && method != "GET" && response.status >= 400 && response.status < 500) {
     // The answer's OperationOutcome is the one place every refusal's issues end up.
     const json outcome = json::parse(response.body, nullptr, false);

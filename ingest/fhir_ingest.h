@@ -3,11 +3,12 @@
 // PUT /fhir/{type}/{id}, POST /fhir/{type}, GET /fhir/{type}/{id} (audited), GET /fhir/metadata.
 // Patients are pseudonymised at the door (identifiers -> pseudonym, aliases kept sealed);
 // every other resource is filed under the patient its subject/patient reference names.
-// Errors answer an OperationOutcome (400/404/405/422) and store nothing. A 2xx means durable.
+// Errors answer an OperationOutcome (400/404/405/415/422) and store nothing. A 2xx means durable.
 // Thread-safe; `store` must outlive it.
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ingest/fhir/reader.h"
@@ -30,10 +31,11 @@ class FhirIngest {
   FhirIngest(storage::Store& store, const Pseudonymizer& pseudonymizer, std::string base_url,
              IngestErrorLog* errors = nullptr);
 
-  // `path` is what follows "/fhir" ("", "/metadata", "/Patient/123"); `actor` names the caller
-  // for the audit log (token name and address).
+  // `path` is what follows "/fhir" ("", "/metadata", "/Patient/123"); `content_type` is the
+  // request's header (a body that is not FHIR JSON answers 415; an absent one is read as JSON);
+  // `actor` names the caller for the audit log (token name and address).
   FhirResponse Handle(const std::string& method, const std::string& path, const std::string& body,
-                      const std::string& actor);
+                      std::string_view content_type, const std::string& actor);
 
   // The CapabilityStatement this endpoint serves.
   std::string CapabilityStatement() const;

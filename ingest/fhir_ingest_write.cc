@@ -68,23 +68,21 @@ FhirResponse FhirIngest::PostBundle(const std::string& body, const std::string& 
     if (!e.full_url.empty()) full_url_to_ref[e.full_url] = e.resource.resource_type + "/" + id;
   }
   // Entries that name one resource: a transaction fails (FHIR: its identities may not overlap);
-  // a batch is processed in order, so the last version is the one stored.
-  std::map<std::string, size_t> last_of;  // "Type/id" -> its last entry
-  for (const auto& e : bundle->entries) {
-    if (!e.status.ok()) continue;
-    const std::string ref = e.resource.resource_type + "/" + ids[e.index];
-    const auto [at, fresh] = last_of.emplace(ref, e.index);
-    if (!fresh && transaction) {
-      return OutcomeResponse(400, "invalid",
-                             ref + " is also named by entry " + std::to_string(at->second) +
-                                 "; a transaction names each resource once",
-                             "Bundle.entry[" + std::to_string(e.index) + "]");
+  // a batch is processed in order, and the store keeps the last version.
+  if (transaction) {
+    std::map<std::string, size_t> first_of;  // "Type/id" -> its first entry
+    for (const auto& e : bundle->entries) {
+      if (!e.status.ok()) continue;
+      const std::string ref = e.resource.resource_type + "/" + ids[e.index];
+      const auto [at, fresh] = first_of.emplace(ref, e.index);
+      if (!fresh) {
+        return OutcomeResponse(400, "invalid",
+                               ref + " is also named by entry " + std::to_string(at->second) +
+                                   "; a transaction names each resource once",
+                               "Bundle.entry[" + std::to_string(e.index) + "]");
+      }
     }
-    at->second = e.index;
   }
-  auto superseded = [&](const fhir::BundleEntry& e) {
-    return last_of[e.resource.resource_type + "/" + ids[e.index]] != e.index;
-  };
   auto stored_text = [&](const fhir::BundleEntry& e) {
     const std::string& id = ids[e.index];
     std::string text = e.resource.id == id ? e.resource.json : SetId(e.resource.json, id);
@@ -99,23 +97,18 @@ FhirResponse FhirIngest::PostBundle(const std::string& body, const std::string& 
   FilingBatch batch(store_, pseudonymizer_);
   std::vector<size_t> record_of(bundle->entries.size());  // entry -> its record in the batch
   for (auto& e : bundle->entries) {
-    if (!e.status.ok() || e.resource.resource_type != "Patient" || superseded(e)) continue;
+    if (!e.status.ok() || e.resource.resource_type != "Patient") continue;
     batch.AddPatient(e.resource, ids[e.index], stored_text(e));
     record_of[e.index] = batch.records().size() - 1;
   }
   for (auto& e : bundle->entries) {
-    if (!e.status.ok() || e.resource.resource_type == "Patient" || superseded(e)) continue;
+    if (!e.status.ok() || e.resource.resource_type == "Patient") continue;
     std::string subject = e.resource.subject_reference;
     if (auto it = full_url_to_ref.find(subject); it != full_url_to_ref.end()) {
       subject = it->second;
     }
     batch.Add(e.resource, ids[e.index], subject, stored_text(e));
     record_of[e.index] = batch.records().size() - 1;
-  }
-  for (const auto& e : bundle->entries) {
-    if (e.status.ok() && superseded(e)) {
-      record_of[e.index] = record_of[last_of[e.resource.resource_type + "/" + ids[e.index]]];
-    }
   }
   std::vector<bool> stored_before;
   if (!batch.empty()) {

@@ -1,7 +1,5 @@
 #include "ingest/resource_filing.h"
 
-#include <algorithm>
-
 #include "common/status_macros.h"
 
 namespace eds::ingest {
@@ -62,7 +60,6 @@ std::string FilingBatch::AddPatient(const fhir::ParsedResource& patient, const s
     awaiting_demographics_.erase(waiting);
   }
   const std::vector<Fact> facts = ExtractFacts(patient, &d);
-  if (global_id) Supersede(ref, pseudonym);
   records_.push_back({pseudonym, ref, std::move(text), EncodeFacts(facts), global_id});
   return pseudonym;
 }
@@ -88,26 +85,9 @@ std::string FilingBatch::PatientOf(const std::string& reference) {
 std::string FilingBatch::Add(const fhir::ParsedResource& resource, const std::string& id,
                              const std::string& subject, std::string text) {
   const std::string pseudonym = PatientOf(subject);
-  Supersede(resource.resource_type + "/" + id, pseudonym);
   AddFor(pseudonym, resource, id, std::move(text));
   records_.back().global_id = true;
   return pseudonym;
-}
-
-void FilingBatch::Supersede(const std::string& logical_id, const std::string& pseudonym) {
-  const auto [at, fresh] = global_ids_.emplace(logical_id, pseudonym);
-  if (fresh || at->second == pseudonym) return;
-  at->second = pseudonym;
-  const auto earlier = std::find_if(records_.begin(), records_.end(), [&](const auto& r) {
-    return r.logical_id == logical_id && r.patient != pseudonym;
-  });
-  if (earlier == records_.end()) return;
-  const size_t gone = static_cast<size_t>(earlier - records_.begin());
-  records_.erase(earlier);
-  for (auto& [_, waiting] : awaiting_demographics_) {
-    std::erase(waiting, gone);
-    for (size_t& i : waiting) i -= i > gone ? 1 : 0;
-  }
 }
 
 void FilingBatch::AddFor(const std::string& pseudonym, const fhir::ParsedResource& resource,

@@ -53,11 +53,6 @@ class FilingBatch {
   std::string PatientOf(const std::string& reference);
 
  private:
-  // Before a global id is added under `pseudonym`: an earlier version in this batch filed under
-  // another patient goes, as it would had the two come in two writes (the store keeps one
-  // patient's last version itself).
-  void Supersede(const std::string& logical_id, const std::string& pseudonym);
-
   storage::Store& store_;
   const Pseudonymizer& pseudonymizer_;
   std::vector<storage::RecordWrite> records_;
@@ -66,7 +61,6 @@ class FilingBatch {
   std::map<std::string, Demographics> demographics_;     // pseudonym -> demographics
   // pseudonym -> indices in records_ whose facts wait for the patient's age and sex
   std::map<std::string, std::vector<size_t>> awaiting_demographics_;
-  std::map<std::string, std::string> global_ids_;  // global logical id -> pseudonym filed under
 };
 
 // The pseudonym of a Patient resource: one of its identifiers already known, else its logical

@@ -45,6 +45,21 @@ Result<std::optional<std::string>> Store::Impl::Get(Cf c, std::string_view key,
   return std::optional<std::string>(std::move(value));
 }
 
+Result<std::vector<bool>> Store::Impl::MultiGet(Cf c, const std::vector<rocksdb::Slice>& keys,
+                                                std::vector<rocksdb::PinnableSlice>* values) {
+  values->resize(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db->MultiGet(rocksdb::ReadOptions(), cf(c), keys.size(), keys.data(), values->data(),
+               statuses.data());
+  std::vector<bool> found(keys.size(), false);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    EDS_RETURN_IF_ERROR(FromRocksStatus(statuses[i], "store read"));
+    found[i] = true;
+  }
+  return found;
+}
+
 namespace {
 
 rocksdb::ColumnFamilyOptions CfOptions(Cf c, const std::shared_ptr<rocksdb::Cache>& cache) {
@@ -315,9 +330,16 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
   std::vector<KeyBytes> deks;
   std::vector<FactChange> changes;
   std::vector<std::string> record_keys;  // what this write replaces, for the block collector
-  std::vector<std::pair<size_t, size_t>> placed;  // record -> (by_patient, position in records)
-  placed.reserve(records.size());
-  for (const auto& r : records) {
+  // A global id written twice in one write is filed once, its last version, whichever patients
+  // the two name (one patient's versions collapse below anyway).
+  std::unordered_map<std::string_view, size_t> last_global;  // logical id -> its last record
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (records[i].global_id) last_global[records[i].logical_id] = i;
+  }
+  std::vector<std::pair<size_t, size_t>> placed(records.size());  // -> (by_patient, position)
+  for (size_t i = 0; i < records.size(); ++i) {
+    const RecordWrite& r = records[i];
+    if (r.global_id && last_global[r.logical_id] != i) continue;
     if (r.logical_id.empty()) return InvalidArgumentError("record without a logical id");
     if (last_patient == nullptr || *last_patient != r.patient) {
       EDS_ASSIGN_OR_RETURN(no, ResolveForWrite(r.patient, &ops, &events, &riding));
@@ -347,7 +369,7 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
     }
     if (no != 0) ops.push_back({WriteOp::Kind::kPut, Cf::kOwners, hashed_id, no_bytes});
     const auto [at, fresh] = p.index.emplace(hashed_id, p.records.size());
-    placed.emplace_back(current, at->second);
+    placed[i] = {current, at->second};
     if (fresh) {
       // A global id's key is added after its owner look-up below.
       if (blocks_allowed() && !r.global_id) {
@@ -376,7 +398,9 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
   }
   if (stored_before != nullptr) {
     stored_before->clear();
-    for (const auto& [patient, at] : placed) {
+    for (size_t i = 0; i < records.size(); ++i) {
+      const size_t filed = records[i].global_id ? last_global[records[i].logical_id] : i;
+      const auto [patient, at] = placed[filed];
       stored_before->push_back(by_patient[patient].records[at].stored_before);
     }
   }

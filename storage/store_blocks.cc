@@ -164,15 +164,12 @@ Result<uint64_t> Store::Impl::MarkReplaced(const std::vector<std::string>& keys,
                                            std::vector<WriteOp>* ops) {
   // Only a store of format 3 holds references.
   if (!blocks_allowed() || keys.empty()) return uint64_t{0};
-  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-  std::vector<rocksdb::PinnableSlice> values(keys.size());
-  std::vector<rocksdb::Status> statuses(keys.size());
-  db->MultiGet(rocksdb::ReadOptions(), cf(Cf::kRecords), keys.size(), slices.data(), values.data(),
-               statuses.data());
+  std::vector<rocksdb::PinnableSlice> values;
+  EDS_ASSIGN_OR_RETURN(const std::vector<bool> found,
+                       MultiGet(Cf::kRecords, {keys.begin(), keys.end()}, &values));
   uint64_t markers = 0;
   for (size_t i = 0; i < keys.size(); ++i) {
-    if (statuses[i].IsNotFound()) continue;
-    EDS_RETURN_IF_ERROR(FromRocksStatus(statuses[i], "store read"));
+    if (!found[i]) continue;
     auto ref = internal::ParseRecordRef(std::string_view(values[i].data(), values[i].size()));
     if (!ref.ok() || !*ref) continue;  // an envelope goes with its key; a broken reference too
     ops->push_back({WriteOp::Kind::kPut, Cf::kMeta,

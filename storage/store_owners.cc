@@ -12,42 +12,17 @@ namespace eds::storage {
 using internal::Cf;
 using internal::WriteOp;
 
-namespace {
-
-// For each key, whether `c` holds it.
-Result<std::vector<bool>> Present(rocksdb::DB& db, rocksdb::ColumnFamilyHandle* c,
-                                  const std::vector<std::string>& keys,
-                                  std::vector<rocksdb::PinnableSlice>* values = nullptr) {
-  std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
-  std::vector<rocksdb::PinnableSlice> own(keys.size());
-  if (values == nullptr) values = &own;
-  values->resize(keys.size());
-  std::vector<rocksdb::Status> statuses(keys.size());
-  db.MultiGet(rocksdb::ReadOptions(), c, slices.size(), slices.data(), values->data(),
-              statuses.data());
-  std::vector<bool> found(keys.size(), false);
-  for (size_t i = 0; i < keys.size(); ++i) {
-    if (statuses[i].IsNotFound()) continue;
-    EDS_RETURN_IF_ERROR(FromRocksStatus(statuses[i], "store read"));
-    found[i] = true;
-  }
-  return found;
-}
-
-}  // namespace
-
 Status Store::Impl::Refile(const std::vector<std::pair<PlacedRecord*, uint64_t>>& global,
                            bool complete, std::vector<WriteOp>* ops,
                            std::vector<FactChange>* changes, std::vector<std::string>* replaced) {
   if (global.empty()) return OkStatus();
-  std::vector<std::string> hashed;
+  std::vector<rocksdb::Slice> hashed;
   hashed.reserve(global.size());
-  for (const auto& g : global) hashed.push_back(g.first->hashed_id);
+  for (const auto& g : global) hashed.emplace_back(g.first->hashed_id);
   // A record filed under a patient has an owner entry; one filed under none (patient 0) has not,
   // so the ids without an owner are looked for there.
   std::vector<rocksdb::PinnableSlice> owners;
-  EDS_ASSIGN_OR_RETURN(const std::vector<bool> owned,
-                       Present(*db, cf(Cf::kOwners), hashed, &owners));
+  EDS_ASSIGN_OR_RETURN(const std::vector<bool> owned, MultiGet(Cf::kOwners, hashed, &owners));
   std::vector<std::pair<size_t, uint64_t>> moved;  // (index in `global`, its former patient)
   std::vector<size_t> unowned;
   std::vector<std::string> shared_keys;
@@ -61,12 +36,13 @@ Status Store::Impl::Refile(const std::vector<std::pair<PlacedRecord*, uint64_t>>
       if (before != no) moved.emplace_back(i, before);
     } else if (no != 0 || complete) {
       unowned.push_back(i);
-      shared_keys.push_back(internal::RecordKey(0, hashed[i]));
+      shared_keys.push_back(internal::RecordKey(0, global[i].first->hashed_id));
     }
   }
   if (!shared_keys.empty()) {
+    std::vector<rocksdb::PinnableSlice> values;
     EDS_ASSIGN_OR_RETURN(const std::vector<bool> shared,
-                         Present(*db, cf(Cf::kRecords), shared_keys));
+                         MultiGet(Cf::kRecords, {shared_keys.begin(), shared_keys.end()}, &values));
     for (size_t k = 0; k < shared.size(); ++k) {
       if (!shared[k]) continue;
       const size_t i = unowned[k];
@@ -75,14 +51,15 @@ Status Store::Impl::Refile(const std::vector<std::pair<PlacedRecord*, uint64_t>>
     }
   }
   for (const auto& [i, before] : moved) {
-    const std::string old_key = internal::RecordKey(before, hashed[i]);
+    const std::string& hashed_id = global[i].first->hashed_id;
+    const std::string old_key = internal::RecordKey(before, hashed_id);
     ops->push_back({WriteOp::Kind::kDelete, Cf::kRecords, old_key, ""});
     ops->push_back({WriteOp::Kind::kDelete, Cf::kFacts, old_key, ""});
     // Filed under no patient now: nothing puts the owner entry again.
     if (global[i].second == 0) {
-      ops->push_back({WriteOp::Kind::kDelete, Cf::kOwners, hashed[i], ""});
+      ops->push_back({WriteOp::Kind::kDelete, Cf::kOwners, hashed_id, ""});
     }
-    changes->push_back({FactChange::Kind::kPut, before, 0, hashed[i], ""});
+    changes->push_back({FactChange::Kind::kPut, before, 0, hashed_id, ""});
     replaced->push_back(old_key);
   }
   return OkStatus();

@@ -156,6 +156,9 @@ struct Store::Impl {
   // The value at `key`, or nullopt; read as of `snapshot` when given.
   Result<std::optional<std::string>> Get(internal::Cf c, std::string_view key,
                                          const rocksdb::Snapshot* snapshot = nullptr);
+  // For each key, whether `c` holds it; `values` gets what it holds.
+  Result<std::vector<bool>> MultiGet(internal::Cf c, const std::vector<rocksdb::Slice>& keys,
+                                     std::vector<rocksdb::PinnableSlice>* values);
 
   Status WriteRecords(const std::vector<RecordWrite>& records, const AuditEvent& event,
                       const std::vector<AliasWrite>& aliases,

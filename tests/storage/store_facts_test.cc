@@ -124,6 +124,16 @@ TEST_F(StoreTest, ARecordFiledUnderAnotherPatientLeavesItsFormerPatient) {
   EXPECT_EQ(store->ReadAny("Observation/2", TestEvent("read")).value(), "v2");
   EXPECT_THAT(store->Read("alice", "Observation/1", TestEvent("read")),
               StatusIs(StatusCode::kNotFound));
+  // Within one write too: its last version only, with its facts.
+  std::vector<bool> within;
+  EDS_ASSERT_OK(store->Write(
+      {{"alice", "Observation/9", "v1", "fa", true}, {"bob", "Observation/9", "v2", "fb", true}},
+      TestEvent(), {}, {}, &within));
+  EXPECT_EQ(within, (std::vector<bool>{false, false}));
+  EXPECT_EQ(store->ReadAny("Observation/9", TestEvent("read")).value(), "v2");
+  EXPECT_THAT(store->Read("alice", "Observation/9", TestEvent("read")),
+              StatusIs(StatusCode::kNotFound));
+
   // Erasing the former patient leaves the records that moved away.
   EDS_ASSERT_OK(store->ErasePatient("alice", TestEvent("erase")).status());
   std::vector<bool> stored_before;
