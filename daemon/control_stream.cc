@@ -152,18 +152,17 @@ Result<uint32_t> ControlStream::ReadFrameLength(std::chrono::milliseconds timeou
 
 Status ControlStream::ReadFramePayload(uint32_t length, std::string* out,
                                        std::chrono::milliseconds timeout) {
-  out->clear();
-  out->reserve(length);
-  const size_t take = std::min<size_t>(length, in_.size());
-  out->append(in_, 0, take);
-  in_.erase(0, take);
-  while (out->size() < length) {
-    const size_t missing = length - out->size();
-    const size_t have = out->size();
-    out->resize(length);
-    const ssize_t n = ::recv(fd_, out->data() + have, missing, 0);
-    out->resize(have + (n > 0 ? static_cast<size_t>(n) : 0));
-    if (n > 0) continue;
+  // Sized once: growing it before each recv zero-filled the rest of a large chunk every time.
+  out->resize(length);
+  size_t have = std::min<size_t>(length, in_.size());
+  in_.copy(out->data(), have);
+  in_.erase(0, have);
+  while (have < length) {
+    const ssize_t n = ::recv(fd_, out->data() + have, length - have, 0);
+    if (n > 0) {
+      have += static_cast<size_t>(n);
+      continue;
+    }
     if (n == 0) return UnavailableError("the peer closed the connection");
     if (errno == EINTR) continue;
     if (errno != EAGAIN && errno != EWOULDBLOCK) {

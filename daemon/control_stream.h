@@ -40,7 +40,8 @@ class ControlStream {
   Status WriteFrame(std::string_view payload, std::chrono::milliseconds timeout);
   // The next frame's length (4 bytes), waiting at most `timeout`.
   Result<uint32_t> ReadFrameLength(std::chrono::milliseconds timeout);
-  // `length` bytes of frame payload into `out`; each read waits at most `timeout`.
+  // `length` bytes of frame payload into `out`; each read waits at most `timeout`. On an error
+  // `out` holds no frame.
   Status ReadFramePayload(uint32_t length, std::string* out, std::chrono::milliseconds timeout);
 
   // Whether the wake descriptor became readable (the server stops).

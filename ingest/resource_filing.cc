@@ -108,13 +108,7 @@ void FilingBatch::AddRaw(const std::string& pseudonym, const std::string& logica
 
 Result<size_t> FilingBatch::DropHeld(
     const std::function<bool(const storage::RecordWrite&)>& which) {
-  std::vector<bool> held(records_.size(), false);
-  for (size_t i = 0; i < records_.size(); ++i) {
-    const storage::RecordWrite& r = records_[i];
-    if (!which(r)) continue;
-    EDS_ASSIGN_OR_RETURN(const bool h, store_.Holds(r.patient, r.logical_id, r.payload));
-    held[i] = h;
-  }
+  EDS_ASSIGN_OR_RETURN(const std::vector<bool> held, store_.HoldsEach(records_, which));
   size_t kept = 0;
   for (size_t i = 0; i < records_.size(); ++i) {
     if (held[i]) continue;

@@ -133,6 +133,10 @@ class Store {
   // Nothing leaves the store: no audit entry.
   Result<bool> Holds(std::string_view patient, std::string_view logical_id,
                      std::string_view payload);
+  // Holds for each record `which` selects (false for the others), resolving each run of one
+  // patient's records once: a bulk chunk asks about thousands.
+  Result<std::vector<bool>> HoldsEach(const std::vector<RecordWrite>& records,
+                                      const std::function<bool(const RecordWrite&)>& which);
   // Whether a record exists, without reading it (no audit entry: nothing is decrypted).
   Result<bool> Exists(std::string_view patient, std::string_view logical_id);
   // Decrypts every record in key order; `fn` returns false to stop early. One audit entry.

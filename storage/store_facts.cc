@@ -37,11 +37,37 @@ Result<bool> Store::Holds(std::string_view patient, std::string_view logical_id,
     if (no.status().code() == StatusCode::kNotFound) return false;
     return no.status();
   }
-  const std::string key = internal::RecordKey(*no, impl_->HashLogicalId(logical_id));
-  EDS_ASSIGN_OR_RETURN(auto value, impl_->Get(Cf::kRecords, key));
+  return impl_->HoldsUnder(*no, logical_id, payload);
+}
+
+Result<std::vector<bool>> Store::HoldsEach(const std::vector<RecordWrite>& records,
+                                           const std::function<bool(const RecordWrite&)>& which) {
+  std::vector<bool> held(records.size(), false);
+  const std::string* last_patient = nullptr;
+  std::optional<uint64_t> no;  // nullopt: the store has no such patient, so holds none of its
+  for (size_t i = 0; i < records.size(); ++i) {
+    const RecordWrite& r = records[i];
+    if (!which(r)) continue;
+    if (last_patient == nullptr || *last_patient != r.patient) {
+      last_patient = &r.patient;
+      auto found = impl_->LookupPatient(r.patient);
+      if (!found.ok() && found.status().code() != StatusCode::kNotFound) return found.status();
+      no = found.ok() ? std::optional<uint64_t>(*found) : std::nullopt;
+    }
+    if (!no) continue;
+    EDS_ASSIGN_OR_RETURN(const bool h, impl_->HoldsUnder(*no, r.logical_id, r.payload));
+    held[i] = h;
+  }
+  return held;
+}
+
+Result<bool> Store::Impl::HoldsUnder(uint64_t no, std::string_view logical_id,
+                                     std::string_view payload) {
+  const std::string key = internal::RecordKey(no, HashLogicalId(logical_id));
+  EDS_ASSIGN_OR_RETURN(auto value, Get(Cf::kRecords, key));
   if (!value) return false;
   KeyBytes dek;
-  EDS_RETURN_IF_ERROR(impl_->DataKey(*no, &dek));
+  EDS_RETURN_IF_ERROR(DataKey(no, &dek));
   // A bulk load run again asks about a block's records one after the other: each thread keeps
   // the blocks it opened last, read without a snapshot. That is safe: the collector only blanks
   // slots no reference names, so the slot this record's reference names keeps its bytes.
@@ -49,9 +75,9 @@ Result<bool> Store::Holds(std::string_view patient, std::string_view logical_id,
     uint64_t store = 0;
     std::unique_ptr<RecordOpener> opener;
   } last;
-  if (last.store != impl_->instance || !last.opener) {
-    last.opener = std::make_unique<RecordOpener>(*impl_, nullptr);
-    last.store = impl_->instance;
+  if (last.store != instance || !last.opener) {
+    last.opener = std::make_unique<RecordOpener>(*this, nullptr);
+    last.store = instance;
   }
   auto plain = last.opener->Open(key, *value, dek);
   return plain.ok() && *plain == payload;

@@ -184,6 +184,8 @@ struct Store::Impl {
   std::string HashLogicalId(std::string_view logical_id) const;
   // Patient number of a durable patient (empty pseudonym = 0), else kNotFound.
   Result<uint64_t> LookupPatient(std::string_view patient);
+  // Whether patient `no` holds the record with exactly this payload.
+  Result<bool> HoldsUnder(uint64_t no, std::string_view logical_id, std::string_view payload);
   // For a write: the patient's number, creating it when new. When its key is not durable yet,
   // appends the key entries (once per write, tracked in `riding`) and, for a new patient, the
   // audit event.

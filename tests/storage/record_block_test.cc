@@ -104,6 +104,30 @@ TEST_F(StoreTest, RecordsOfOnePatientWrittenTogetherShareBlocks) {
             (std::map<std::string, int>{{"block", 2}, {"ref", 70}, {"v2", 1}}));
 }
 
+TEST_F(StoreTest, HoldsEachAnswersForEveryRecordItIsAskedAbout) {
+  auto store = OpenOrDie();
+  const auto p1 = Records("p1", 3);
+  ASSERT_THAT(store->Write(p1, TestEvent()), IsOk());
+  ASSERT_THAT(store->Write({{"", "Organization/o", "org"}}, TestEvent()), IsOk());
+  const std::vector<RecordWrite> asked = {
+      p1[0],                                   // held
+      {"p1", "Observation/1", "other"},        // same id, other content
+      {"p1", "Observation/9", "new"},          // not stored
+      {"p2", "Observation/0", p1[0].payload},  // a patient the store does not know
+      {"p1", "Observation/2", p1[2].payload},  // held, after a run of another patient
+      {"", "Organization/o", "org"},           // held under no patient
+      p1[1],                                   // held, but not asked about
+  };
+  auto held =
+      store->HoldsEach(asked, [&p1](const RecordWrite& r) { return r.payload != p1[1].payload; });
+  ASSERT_THAT(held, IsOk());
+  EXPECT_EQ(*held, (std::vector<bool>{true, false, false, false, true, true, false}));
+  for (size_t i = 0; i + 1 < asked.size(); ++i) {
+    EXPECT_EQ((*held)[i], *store->Holds(asked[i].patient, asked[i].logical_id, asked[i].payload))
+        << i;
+  }
+}
+
 TEST_F(StoreTest, HoldsSeesRecordsReplacedAfterTheirBlockWasOpened) {
   auto store = OpenOrDie();
   const auto records = Records("p1", 4);
