@@ -287,20 +287,45 @@ Status Store::CommitFormat() {
   return OkStatus();
 }
 
+Store::PreparedWrite::PreparedWrite() = default;
+Store::PreparedWrite::~PreparedWrite() = default;
+Store::PreparedWrite::PreparedWrite(PreparedWrite&&) noexcept = default;
+Store::PreparedWrite& Store::PreparedWrite::operator=(PreparedWrite&&) noexcept = default;
+
 Status Store::Write(const std::vector<RecordWrite>& records, const AuditEvent& event,
                     const std::vector<AliasWrite>& aliases, const std::vector<OutboxWrite>& outbox,
                     std::vector<bool>* stored_before) {
-  return impl_->WriteRecords(records, event, aliases, outbox, stored_before);
+  PreparedWrite::Parts parts;
+  EDS_RETURN_IF_ERROR(
+      impl_->PrepareRecords(records, event, aliases, outbox, stored_before, &parts));
+  return impl_->CommitPrepared(std::move(parts));
 }
 
-Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const AuditEvent& event,
-                                 const std::vector<AliasWrite>& aliases,
-                                 const std::vector<OutboxWrite>& outbox,
-                                 std::vector<bool>* stored_before) {
-  std::vector<WriteOp> ops;
+Result<Store::PreparedWrite> Store::Prepare(const std::vector<RecordWrite>& records,
+                                            const AuditEvent& event,
+                                            const std::vector<AliasWrite>& aliases,
+                                            const std::vector<OutboxWrite>& outbox,
+                                            std::vector<bool>* stored_before) {
+  PreparedWrite write;
+  write.parts_ = std::make_unique<PreparedWrite::Parts>();
+  EDS_RETURN_IF_ERROR(
+      impl_->PrepareRecords(records, event, aliases, outbox, stored_before, write.parts_.get()));
+  return write;
+}
+
+Status Store::Commit(PreparedWrite write) {
+  if (!write.parts_) return InvalidArgumentError("a prepared write commits once");
+  return impl_->CommitPrepared(std::move(*write.parts_));
+}
+
+Status Store::Impl::PrepareRecords(const std::vector<RecordWrite>& records, const AuditEvent& event,
+                                   const std::vector<AliasWrite>& aliases,
+                                   const std::vector<OutboxWrite>& outbox,
+                                   std::vector<bool>* stored_before, PreparedWrite::Parts* out) {
+  std::vector<WriteOp>& ops = out->ops;
   ops.reserve(3 * records.size() + aliases.size() + outbox.size() + 2);
   EDS_RETURN_IF_ERROR(OutboxOps(outbox, &ops));
-  std::vector<std::pair<std::string, std::string>> new_aliases;  // hashed alias, pseudonym
+  auto& new_aliases = out->new_aliases;
   for (const auto& a : aliases) {
     if (a.alias.empty() || a.patient.empty()) return InvalidArgumentError("empty alias");
     std::string key = HashAlias(a.alias);
@@ -313,8 +338,8 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
     ops.push_back({WriteOp::Kind::kPut, Cf::kAliases, key, std::move(sealed)});
     new_aliases.emplace_back(std::move(key), a.patient);
   }
-  std::vector<AuditEvent> events;
-  std::vector<std::pair<std::string, uint64_t>> riding;
+  std::vector<AuditEvent>& events = out->events;
+  std::vector<std::pair<std::string, uint64_t>>& riding = out->riding;
   // Batches usually hold one patient's records: resolve each pseudonym once.
   const std::string* last_patient = nullptr;
   uint64_t no = 0;
@@ -333,7 +358,7 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
   std::vector<SealJob> jobs;
   std::deque<std::string> bodies;
   std::vector<KeyBytes> deks;
-  std::vector<FactChange> changes;
+  std::vector<FactChange>& changes = out->changes;
   std::vector<std::string> record_keys;  // what this write replaces, for the block collector
   // A global id written twice in one write is filed once, its last version, whichever patients
   // the two name (one patient's versions collapse below anyway).
@@ -381,9 +406,11 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
         record_keys.push_back(internal::RecordKey(no, hashed_id));
       }
       p.records.push_back({std::move(hashed_id), &r.payload, r.global_id});
+      p.records.back().alone = r.alone;
     } else {
       p.records[at->second].payload = &r.payload;
       p.records[at->second].global_id = r.global_id;
+      p.records[at->second].alone = r.alone;
     }
   }
   std::vector<std::pair<PlacedRecord*, uint64_t>> global;
@@ -410,22 +437,30 @@ Status Store::Impl::WriteRecords(const std::vector<RecordWrite>& records, const 
     }
   }
   for (const auto& p : by_patient) PlaceRecords(p.no, p.dek, p.records, &ops, &bodies, &jobs);
-  EDS_ASSIGN_OR_RETURN(const uint64_t markers, MarkReplaced(record_keys, &ops));
+  EDS_ASSIGN_OR_RETURN(out->markers, MarkReplaced(record_keys, &ops));
   EDS_RETURN_IF_ERROR(Seal(ops, jobs, deks));
   AuditEvent ev = event;
   if (ev.object.empty()) ev.object = std::to_string(records.size()) + " records";
   events.push_back(std::move(ev));
-  EDS_RETURN_IF_ERROR(queue->Commit(std::move(ops), std::move(events), std::move(changes)));
-  MarkDurable(riding);
+  out->records = records.size();
+  return OkStatus();
+}
+
+Status Store::Impl::CommitPrepared(PreparedWrite::Parts parts) {
+  EDS_RETURN_IF_ERROR(
+      queue->Commit(std::move(parts.ops), std::move(parts.events), std::move(parts.changes)));
+  MarkDurable(parts.riding);
   {
     constexpr size_t kMaxCached = 1 << 18;
     MutexLock lock(cache_mu);
-    if (durable_aliases.size() + new_aliases.size() > kMaxCached) durable_aliases.clear();
-    for (auto& [key, patient] : new_aliases) durable_aliases[std::move(key)] = std::move(patient);
+    if (durable_aliases.size() + parts.new_aliases.size() > kMaxCached) durable_aliases.clear();
+    for (auto& [key, patient] : parts.new_aliases) {
+      durable_aliases[std::move(key)] = std::move(patient);
+    }
   }
-  writes_since_check += records.size();
+  writes_since_check += parts.records;
   MaybeTrainDictionary();
-  if (markers > 0) MaybeCollect(markers);
+  if (parts.markers > 0) MaybeCollect(parts.markers);
   return OkStatus();
 }
 

@@ -49,6 +49,9 @@ struct RecordWrite {
   // stored under another patient (its subject corrected) is removed with its facts. Otherwise
   // ids are scoped by patient.
   bool global_id = false;
+  // Sealed in its own envelope, never in a record block: a record rewritten at every write (an
+  // import's progress) would otherwise leave a dead slot in each block for the collector.
+  bool alone = false;
 };
 
 // An alias names a patient by another of its identifiers (a hospital number, a FHIR Patient id):
@@ -114,6 +117,29 @@ class Store {
                const std::vector<AliasWrite>& aliases = {},
                const std::vector<OutboxWrite>& outbox = {},
                std::vector<bool>* stored_before = nullptr);
+  // Write in two steps, for a caller that prepares its next write while the last one commits
+  // (a bulk load). Prepare looks up what the records replace, places and seals them; Commit
+  // makes the write durable, and writes commit in the order Commit is called. What Prepare
+  // looked up is only safe while no write commits a record with one of the same logical ids
+  // (or the same patient's aliases) in between: the caller keeps overlapping writes apart. A
+  // prepared write dropped without Commit writes nothing.
+  class PreparedWrite {
+   public:
+    PreparedWrite();
+    ~PreparedWrite();
+    PreparedWrite(PreparedWrite&&) noexcept;
+    PreparedWrite& operator=(PreparedWrite&&) noexcept;
+    struct Parts;  // storage/internal/store_impl.h
+
+   private:
+    friend class Store;
+    std::unique_ptr<Parts> parts_;
+  };
+  Result<PreparedWrite> Prepare(const std::vector<RecordWrite>& records, const AuditEvent& event,
+                                const std::vector<AliasWrite>& aliases = {},
+                                const std::vector<OutboxWrite>& outbox = {},
+                                std::vector<bool>* stored_before = nullptr);
+  Status Commit(PreparedWrite write);
   // The outbox's entries in sequence order (at most `limit`), decrypted. Entries are aggregates,
   // not patient data: no audit entry.
   Result<std::vector<OutboxEntry>> ReadOutbox(size_t limit);

@@ -80,7 +80,7 @@ void Store::Impl::PlaceRecords(uint64_t no, size_t dek, const std::vector<Placed
   };
   std::vector<const PlacedRecord*> blockable;
   for (const auto& r : records) {
-    if (!blocks_allowed() || records.size() < 2 ||
+    if (!blocks_allowed() || records.size() < 2 || r.alone ||
         r.payload->size() > internal::kBlockMaxRecordBytes) {
       alone(r);
     } else {

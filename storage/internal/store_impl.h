@@ -37,6 +37,17 @@ Status WithBackupDb(
     const std::string& path,
     const std::function<Status(rocksdb::DB*, std::vector<rocksdb::ColumnFamilyHandle*>&)>& fn);
 
+// What a prepared write commits, and what follows once it is durable.
+struct Store::PreparedWrite::Parts {
+  std::vector<internal::WriteOp> ops;  // sealed
+  std::vector<AuditEvent> events;
+  std::vector<FactChange> changes;
+  std::vector<std::pair<std::string, uint64_t>> riding;          // patient keys it carries
+  std::vector<std::pair<std::string, std::string>> new_aliases;  // hashed alias, pseudonym
+  uint64_t records = 0;
+  uint64_t markers = 0;  // collector markers it adds
+};
+
 struct Store::Impl {
   ~Impl();  // closes the database when still open (also after a failed open)
   StoreOptions options;
@@ -118,6 +129,7 @@ struct Store::Impl {
     bool global_id = false;
     bool stored_before = false;  // a global id: set by Refile
     bool owned_here = false;     // a global id: its owner entry names this record's patient
+    bool alone = false;          // never in a block
   };
   // Appends the records ops of one patient's records (distinct hashed ids): in blocks when
   // blocks are allowed and there are two or more, each in its own envelope otherwise. Block
@@ -160,9 +172,12 @@ struct Store::Impl {
   Result<std::vector<bool>> MultiGet(internal::Cf c, const std::vector<rocksdb::Slice>& keys,
                                      std::vector<rocksdb::PinnableSlice>* values);
 
-  Status WriteRecords(const std::vector<RecordWrite>& records, const AuditEvent& event,
-                      const std::vector<AliasWrite>& aliases,
-                      const std::vector<OutboxWrite>& outbox, std::vector<bool>* stored_before);
+  // Store::Prepare and Store::Commit.
+  Status PrepareRecords(const std::vector<RecordWrite>& records, const AuditEvent& event,
+                        const std::vector<AliasWrite>& aliases,
+                        const std::vector<OutboxWrite>& outbox, std::vector<bool>* stored_before,
+                        PreparedWrite::Parts* out);
+  Status CommitPrepared(PreparedWrite::Parts parts);
   // Appends the ops of outbox changes (sealed entries, the last-sequence marker).
   Status OutboxOps(const std::vector<OutboxWrite>& outbox, std::vector<internal::WriteOp>* ops);
   std::string HashPseudonym(std::string_view patient) const;

@@ -104,6 +104,49 @@ TEST_F(StoreTest, RecordsOfOnePatientWrittenTogetherShareBlocks) {
             (std::map<std::string, int>{{"block", 2}, {"ref", 70}, {"v2", 1}}));
 }
 
+TEST_F(StoreTest, ARecordMarkedAloneIsSealedOutsideItsPatientsBlock) {
+  auto records = Records("p1", 3);
+  records[1].alone = true;
+  {
+    auto store = OpenOrDie();
+    ASSERT_THAT(store->Write(records, TestEvent()), IsOk());
+    for (const auto& r : records)
+      EXPECT_EQ(*store->Read("p1", r.logical_id, TestEvent()), r.payload);
+  }
+  EXPECT_EQ(RecordsLayout(options_.data_dir),
+            (std::map<std::string, int>{{"block", 1}, {"ref", 2}, {"v2", 1}}));
+}
+
+TEST_F(StoreTest, APreparedWriteIsInvisibleUntilCommittedAndWritesNothingWhenDropped) {
+  auto store = OpenOrDie();
+  const uint64_t audit_before = store->Stats().audit_entries;
+  {
+    auto dropped = store->Prepare(Records("p1", 2), TestEvent());
+    ASSERT_THAT(dropped, IsOk());
+  }
+  EXPECT_FALSE(*store->Exists("p1", "Observation/0"));
+  EXPECT_EQ(store->Stats().audit_entries, audit_before);
+
+  auto first = store->Prepare(Records("p1", 2), TestEvent());
+  ASSERT_THAT(first, IsOk());
+  // Prepared while the first is not committed: a new patient's key rides in both.
+  auto second =
+      store->Prepare({{"p1", "Condition/c", "c"}, {"p2", "Condition/d", "d"}}, TestEvent());
+  ASSERT_THAT(second, IsOk());
+  EXPECT_FALSE(*store->Exists("p1", "Observation/0"));
+  ASSERT_THAT(store->Commit(std::move(*first)), IsOk());
+  EXPECT_TRUE(*store->Exists("p1", "Observation/1"));
+  EXPECT_FALSE(*store->Exists("p1", "Condition/c"));
+  ASSERT_THAT(store->Commit(std::move(*second)), IsOk());
+  EXPECT_EQ(*store->Read("p1", "Condition/c", TestEvent()), "c");
+  EXPECT_EQ(*store->Read("p2", "Condition/d", TestEvent()), "d");
+  EXPECT_EQ(*store->Read("p1", "Observation/0", TestEvent()), Records("p1", 1)[0].payload);
+  EXPECT_THAT(store->Commit(std::move(*second)), StatusIs(StatusCode::kInvalidArgument));
+  auto verify = store->VerifyRecords();
+  ASSERT_THAT(verify, IsOk());
+  EXPECT_EQ(verify->failed, 0u);
+}
+
 TEST_F(StoreTest, HoldsEachAnswersForEveryRecordItIsAskedAbout) {
   auto store = OpenOrDie();
   const auto p1 = Records("p1", 3);
