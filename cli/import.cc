@@ -37,9 +37,9 @@ constexpr auto kWriteTimeout = std::chrono::seconds(60);
 // longer, but not this long.
 constexpr auto kAnswerTimeout = std::chrono::minutes(10);
 constexpr size_t kReadBlockBytes = 256 * 1024;
-// Chunks sent before waiting for an answer: edsd reads and validates the next chunk while it
-// stores the one before it.
-constexpr int kChunksInFlight = 2;
+// Chunks sent before waiting for an answer: edsd reads and validates one chunk while it files
+// the one before and commits the one before that.
+constexpr int kChunksInFlight = 3;
 
 constexpr int kExitRejected = 1;
 constexpr int kExitUsage = 2;

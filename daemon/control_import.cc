@@ -1,8 +1,10 @@
 #include "daemon/control_import.h"
 
 #include <condition_variable>
+#include <optional>
 #include <set>
 #include <string>
+#include <thread>
 
 #include "common/log.h"
 #include "common/mutex.h"
@@ -75,15 +77,116 @@ class SourceClaim {
   bool claimed_ = false;
 };
 
-// The chunks of one import, until the stream ends; returns the reason it ended, for the log.
-// The reader reads and validates the next chunk while this thread stores the current one.
-std::string StreamChunks(ingest::BulkIngest& bulk, ControlStream& stream,
-                         ingest::ImportProgress& progress, const std::string& actor,
-                         std::chrono::milliseconds idle_timeout) {
-  ImportReader reader(stream, progress.line, idle_timeout);
+// Commits prepared chunks on a thread of its own, one at a time and in order, and answers the
+// client for each, so that the next chunk is filed and sealed meanwhile.
+class ChunkCommitter {
+ public:
+  ChunkCommitter(ingest::BulkIngest& bulk, ControlStream& stream,
+                 const ingest::ImportProgress& durable)
+      : bulk_(bulk), stream_(stream), durable_(durable), thread_([this] { Run(); }) {}
+  ~ChunkCommitter() {
+    Drain();
+    {
+      MutexLock lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  ChunkCommitter(const ChunkCommitter&) = delete;
+  ChunkCommitter& operator=(const ChunkCommitter&) = delete;
+
+  // Waits for the chunk before to be committed and answered, then hands `chunk` over. False
+  // (and `chunk` dropped) once a commit or an answer failed.
+  bool Submit(ingest::PreparedChunk chunk) {
+    MutexLock lock(mu_);
+    lock.Wait(cv_, [this]() EDS_REQUIRES(mu_) { return !busy_ || !failure_.empty(); });
+    if (!failure_.empty()) return false;
+    next_ = std::move(chunk);
+    busy_ = true;
+    cv_.notify_all();
+    return true;
+  }
+  // Waits until every chunk handed over is committed and answered; returns the failure that
+  // stopped it, already answered ("" when none).
+  std::string Drain() {
+    MutexLock lock(mu_);
+    lock.Wait(cv_, [this]() EDS_REQUIRES(mu_) { return !busy_; });
+    return failure_;
+  }
+  // The progress of the last chunk committed (what the import started from before any).
+  ingest::ImportProgress durable() {
+    MutexLock lock(mu_);
+    return durable_;
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      std::optional<ingest::PreparedChunk> chunk;
+      {
+        MutexLock lock(mu_);
+        lock.Wait(cv_, [this]() EDS_REQUIRES(mu_) { return next_.has_value() || stop_; });
+        if (!next_) return;
+        chunk = std::move(next_);
+        next_.reset();
+      }
+      const std::string failure = CommitAndAnswer(std::move(*chunk));
+      MutexLock lock(mu_);
+      if (failure_.empty()) failure_ = failure;
+      busy_ = false;
+      cv_.notify_all();
+    }
+  }
+
+  std::string CommitAndAnswer(ingest::PreparedChunk chunk) {
+    auto result = bulk_.Commit(std::move(chunk));
+    if (!result.ok()) {
+      stream_.WriteLine(Failure(result.status().message()), kAnswerTimeout).IgnoreError();
+      return std::string(result.status().message());
+    }
+    {
+      MutexLock lock(mu_);
+      durable_ = result->progress;
+    }
+    nlohmann::json rejected = nlohmann::json::array();
+    for (const auto& r : result->rejected) {
+      rejected.push_back({{"line", r.line}, {"reason", r.reason}, {"expression", r.expression}});
+    }
+    Status answered = stream_.WriteLine({{"ok", true},
+                                         {"stored", result->stored},
+                                         {"duplicates", result->duplicates},
+                                         {"rejected", std::move(rejected)},
+                                         {"progress", ProgressJson(result->progress)}},
+                                        kAnswerTimeout);
+    return answered.ok() ? "" : std::string(answered.message());
+  }
+
+  ingest::BulkIngest& bulk_;
+  ControlStream& stream_;
+  Mutex mu_;
+  std::condition_variable cv_;
+  ingest::ImportProgress durable_ EDS_GUARDED_BY(mu_);
+  std::optional<ingest::PreparedChunk> next_ EDS_GUARDED_BY(mu_);
+  bool busy_ EDS_GUARDED_BY(mu_) = false;  // a chunk handed over is not answered yet
+  bool stop_ EDS_GUARDED_BY(mu_) = false;
+  std::string failure_ EDS_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+// The chunks of one import from `progress` on, until the stream ends; returns the reason it
+// ended, for the log. Three stages overlap: the reader reads and validates chunk n+2, this thread
+// files and seals chunk n+1, the committer commits chunk n. A chunk that names a resource the one
+// committing files waits for that commit before it is filed.
+std::string FileChunks(ingest::BulkIngest& bulk, ControlStream& stream, ImportReader& reader,
+                       ChunkCommitter& committer, ingest::ImportProgress progress,
+                       const std::string& actor) {
+  std::optional<ingest::ChunkNames> committing;  // of the chunk handed to the committer last
   for (;;) {
     ImportReader::Item item = reader.Next();
     if (!item.chunk) {
+      const std::string failed = committer.Drain();
+      if (!failed.empty()) return failed;
       if (item.done) {
         stream.WriteLine({{"ok", true}, {"done", true}}, kAnswerTimeout).IgnoreError();
       } else if (!item.failure.empty()) {
@@ -91,25 +194,39 @@ std::string StreamChunks(ingest::BulkIngest& bulk, ControlStream& stream,
       }
       return item.ended;
     }
-    auto result = bulk.Ingest(std::move(*item.chunk), progress, actor);
-    if (!result.ok()) {
-      stream.WriteLine(Failure(result.status().message()), kAnswerTimeout).IgnoreError();
-      return result.status().message();
+    if (committing && ingest::BulkIngest::Shares(*committing, *item.chunk)) {
+      const std::string failed = committer.Drain();
+      if (!failed.empty()) return failed;
+      committing.reset();
     }
-    progress = result->progress;
-    nlohmann::json rejected = nlohmann::json::array();
-    for (const auto& r : result->rejected) {
-      rejected.push_back({{"line", r.line}, {"reason", r.reason}, {"expression", r.expression}});
+    auto prepared =
+        bulk.Prepare(std::move(*item.chunk), progress, actor, committing ? &*committing : nullptr);
+    if (!prepared.ok()) {
+      const std::string failed = committer.Drain();
+      if (!failed.empty()) return failed;
+      stream.WriteLine(Failure(prepared.status().message()), kAnswerTimeout).IgnoreError();
+      return std::string(prepared.status().message());
     }
-    Status answered = stream.WriteLine({{"ok", true},
-                                        {"stored", result->stored},
-                                        {"duplicates", result->duplicates},
-                                        {"rejected", std::move(rejected)},
-                                        {"progress", ProgressJson(progress)}},
-                                       kAnswerTimeout);
-    if (!answered.ok()) return answered.message();
-    if (stream.Woken()) return "edsd is stopping";
+    progress = prepared->result.progress;
+    committing = std::move(prepared->names);
+    if (!committer.Submit(std::move(*prepared))) return committer.Drain();
+    if (stream.Woken()) {
+      const std::string failed = committer.Drain();
+      return failed.empty() ? "edsd is stopping" : failed;
+    }
   }
+}
+
+// FileChunks with its reader and committer; `progress` ends as the last durable one.
+std::string StreamChunks(ingest::BulkIngest& bulk, ControlStream& stream,
+                         ingest::ImportProgress& progress, const std::string& actor,
+                         std::chrono::milliseconds idle_timeout) {
+  ImportReader reader(stream, progress.line, idle_timeout);
+  ChunkCommitter committer(bulk, stream, progress);
+  const std::string ended = FileChunks(bulk, stream, reader, committer, progress, actor);
+  committer.Drain();
+  progress = committer.durable();
+  return ended;
 }
 
 }  // namespace

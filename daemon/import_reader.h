@@ -1,6 +1,6 @@
 // ImportReader: the frames of an import stream read and validated on a thread of their own, one
 // chunk ahead of the filing. Reading needs nothing from the store, so the next chunk is read
-// while the one before it is stored; the client keeps two chunks in flight for this.
+// while the ones before it are filed and committed; the client keeps three chunks in flight.
 #pragma once
 
 #include <chrono>

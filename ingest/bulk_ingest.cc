@@ -97,13 +97,21 @@ Result<ChunkResult> BulkIngest::IngestChunk(std::string_view chunk, const Import
 
 Result<ChunkResult> BulkIngest::Ingest(ReadChunk chunk, const ImportProgress& before,
                                        const std::string& actor) {
+  EDS_ASSIGN_OR_RETURN(PreparedChunk prepared, Prepare(std::move(chunk), before, actor, nullptr));
+  return Commit(std::move(prepared));
+}
+
+Result<PreparedChunk> BulkIngest::Prepare(ReadChunk chunk, const ImportProgress& before,
+                                          const std::string& actor, const ChunkNames* committing) {
   if (before.source_id.empty()) return InvalidArgumentError("an import needs a source id");
   if (chunk.first_line != before.line) {
     return InvalidArgumentError("chunk read from line " + std::to_string(chunk.first_line) +
                                 " does not continue line " + std::to_string(before.line));
   }
-  ChunkResult result;
+  PreparedChunk prepared;
+  ChunkResult& result = prepared.result;
   FilingBatch batch(store_, pseudonymizer_);
+  if (committing != nullptr) batch.set_pending_aliases(&committing->aliases);
   for (auto& l : chunk.lines) {
     auto& resource = *l.resource;
     if (!resource.ok()) {
@@ -131,13 +139,31 @@ Result<ChunkResult> BulkIngest::Ingest(ReadChunk chunk, const ImportProgress& be
   result.progress.stored += result.stored;
   result.progress.duplicates += result.duplicates;
   result.progress.rejected += result.rejected.size();
+  for (const auto& r : batch.records()) prepared.names.ids.insert(r.logical_id);
+  for (const auto& a : batch.aliases()) prepared.names.aliases[a.alias] = a.patient;
   // The progress rides in the chunk's write: it is durable exactly when the chunk is.
   batch.AddRaw("", std::string(kProgressPrefix) + before.source_id, ToJson(result.progress).dump());
-  EDS_RETURN_IF_ERROR(store_.Write(
-      batch.records(),
-      {actor, "record.import", std::to_string(result.stored) + " records", before.source_id},
-      batch.aliases()));
-  return result;
+  batch.records().back().alone = true;
+  EDS_ASSIGN_OR_RETURN(
+      prepared.write, store_.Prepare(batch.records(),
+                                     {actor, "record.import",
+                                      std::to_string(result.stored) + " records", before.source_id},
+                                     batch.aliases()));
+  return prepared;
+}
+
+bool BulkIngest::Shares(const ChunkNames& committing, const ReadChunk& next) {
+  for (const auto& l : next.lines) {
+    if (!l.resource || !l.resource->ok()) continue;
+    const auto& r = **l.resource;
+    if (committing.ids.count(r.resource_type + "/" + r.id) != 0) return true;
+  }
+  return false;
+}
+
+Result<ChunkResult> BulkIngest::Commit(PreparedChunk chunk) {
+  EDS_RETURN_IF_ERROR(store_.Commit(std::move(chunk.write)));
+  return std::move(chunk.result);
 }
 
 }  // namespace eds::ingest

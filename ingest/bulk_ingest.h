@@ -11,11 +11,13 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "common/result.h"
 #include "ingest/fhir/reader.h"
 #include "ingest/pseudonymizer.h"
+#include "ingest/resource_filing.h"
 #include "storage/store.h"
 
 namespace eds::ingest {
@@ -58,6 +60,20 @@ struct ReadChunk {
   uint64_t end_line = 1;    // number of the line after the chunk
 };
 
+// What a chunk files that the next one, filed while this one commits, must not take from the
+// store: the resources ("Type/id") and the aliases it adds.
+struct ChunkNames {
+  std::unordered_set<std::string> ids;
+  FilingBatch::AliasMap aliases;
+};
+
+// A chunk filed and sealed, waiting for its commit.
+struct PreparedChunk {
+  ChunkResult result;
+  storage::Store::PreparedWrite write;
+  ChunkNames names;
+};
+
 class BulkIngest {
  public:
   BulkIngest(storage::Store& store, const Pseudonymizer& pseudonymizer);
@@ -78,6 +94,15 @@ class BulkIngest {
   static ReadChunk Read(std::string_view chunk, uint64_t first_line);
   Result<ChunkResult> Ingest(ReadChunk chunk, const ImportProgress& before,
                              const std::string& actor);
+
+  // Ingest in two steps, so that a chunk is filed and sealed while the one before it commits:
+  // Prepare (given the chunk still committing, if any), then Commit, in chunk order. A chunk
+  // that Shares a resource with the one committing must wait for that commit to be prepared:
+  // what the store holds of it is not known before.
+  Result<PreparedChunk> Prepare(ReadChunk chunk, const ImportProgress& before,
+                                const std::string& actor, const ChunkNames* committing);
+  static bool Shares(const ChunkNames& committing, const ReadChunk& next);
+  Result<ChunkResult> Commit(PreparedChunk chunk);
 
  private:
   storage::Store& store_;

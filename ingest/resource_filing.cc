@@ -18,16 +18,25 @@ std::string LogicalIdPseudonym(const Pseudonymizer& pseudonymizer, const std::st
 
 }  // namespace
 
-std::string PatientPseudonym(storage::Store& store, const Pseudonymizer& pseudonymizer,
-                             const fhir::ParsedResource& patient, const std::string& id) {
-  const std::vector<Identifier> ids = ToIdentifiers(patient);
-  if (auto known = KnownPseudonym(store, ids)) return *known;
-  if (auto known = store.ResolveAlias("Patient/" + id); known.ok() && known->has_value()) {
-    return **known;
+std::optional<std::string> FilingBatch::Resolve(const std::string& alias) {
+  if (pending_aliases_ != nullptr) {
+    if (auto it = pending_aliases_->find(alias); it != pending_aliases_->end()) return it->second;
   }
+  auto known = store_.ResolveAlias(alias);
+  if (known.ok() && known->has_value()) return **known;
+  return std::nullopt;
+}
+
+std::string FilingBatch::PatientPseudonym(const fhir::ParsedResource& patient,
+                                          const std::string& id) {
+  const std::vector<Identifier> ids = ToIdentifiers(patient);
+  for (const auto& i : ids) {
+    if (auto known = Resolve(Pseudonymizer::AliasOf(i))) return *known;
+  }
+  if (auto known = Resolve("Patient/" + id)) return *known;
   if (auto primary = Pseudonymizer::PrimaryIndex(ids))
-    return pseudonymizer.Pseudonym(ids[*primary]);
-  return LogicalIdPseudonym(pseudonymizer, id);
+    return pseudonymizer_.Pseudonym(ids[*primary]);
+  return LogicalIdPseudonym(pseudonymizer_, id);
 }
 
 std::string FilingBatch::AddPatient(const fhir::ParsedResource& patient, const std::string& id,
@@ -37,9 +46,7 @@ std::string FilingBatch::AddPatient(const fhir::ParsedResource& patient, const s
   const bool global_id = pseudonym.empty();
   if (pseudonym.empty()) {
     const auto it = pseudonym_of_ref_.find(ref);
-    pseudonym = it != pseudonym_of_ref_.end()
-                    ? it->second
-                    : PatientPseudonym(store_, pseudonymizer_, patient, id);
+    pseudonym = it != pseudonym_of_ref_.end() ? it->second : PatientPseudonym(patient, id);
   }
   pseudonym_of_ref_[ref] = pseudonym;
   for (const auto& i : patient.identifiers) {
@@ -70,8 +77,8 @@ std::string FilingBatch::PatientOf(const std::string& reference) {
     return it->second;
   }
   std::string pseudonym;
-  if (auto known = store_.ResolveAlias(reference); known.ok() && known->has_value()) {
-    pseudonym = **known;
+  if (auto known = Resolve(reference)) {
+    pseudonym = *known;
   } else {
     // A patient not seen yet: its logical id names it, and the alias lets its Patient resource
     // find the same pseudonym when it comes.

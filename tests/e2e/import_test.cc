@@ -166,6 +166,41 @@ class ImportTest : public ::testing::Test {
         .IgnoreError();
     return found;
   }
+  // Every resource that names a patient ("subject" or "patient") is filed under that Patient's
+  // number, however the chunks cut the file; returns how many were checked.
+  size_t ExpectFiledWithTheirPatients() {
+    storage::StoreOptions options;
+    options.data_dir = dir_.Sub("data");
+    auto store = storage::Store::Open(options, *storage::ReadKeyFile(dir_.Sub("master.key")));
+    EXPECT_TRUE(store.ok());
+    if (!store.ok()) return 0;
+    std::map<std::string, uint64_t> patient_no;                 // "Patient/x" -> number
+    std::vector<std::pair<uint64_t, std::string>> filed_under;  // number, reference
+    (*store)
+        ->Scan(
+            [&](uint64_t no, std::string_view p) {
+              auto j = nlohmann::json::parse(p, nullptr, false);
+              if (!j.is_object()) return true;
+              if (j.value("resourceType", "") == "Patient") {
+                patient_no["Patient/" + j.value("id", "")] = no;
+              }
+              for (const char* element : {"subject", "patient"}) {
+                if (j.contains(element) && j[element].is_object()) {
+                  filed_under.emplace_back(no, j[element].value("reference", ""));
+                  break;
+                }
+              }
+              return true;
+            },
+            {"test", "test.count", "", ""})
+        .IgnoreError();
+    for (const auto& [no, reference] : filed_under) {
+      const auto it = patient_no.find(reference);
+      EXPECT_TRUE(it != patient_no.end() && it->second == no) << reference << " filed apart";
+    }
+    return filed_under.size();
+  }
+
   static void ExpectEachOnce(const std::map<std::string, int>& stored, uint64_t expected) {
     EXPECT_EQ(stored.size(), expected);
     for (const auto& [key, n] : stored) EXPECT_EQ(n, 1) << key << " stored more than once";
@@ -396,6 +431,47 @@ TEST_F(ImportTest, AnImportKilledMidwayResumesAndStoresEachResourceOnce) {
   EXPECT_EQ(f["total"]["rejected"], 0);
   StopDaemon();
   ExpectEachOnce(StoredResources(), lines);
+}
+
+TEST_F(ImportTest, ResourcesInTheChunksAfterTheirPatientsAreFiledWithThem) {
+  // Each Patient followed by its resources, one line a chunk: a chunk is filed while the one
+  // before it, which may hold its Patient, still commits.
+  std::map<std::string, std::vector<std::string>> by_patient;  // "Patient/x" -> lines
+  std::vector<std::string> patients;
+  for (const auto& f : CommittedBulkFiles()) {
+    std::istringstream in(Decompressed(f));
+    for (std::string line; std::getline(in, line);) {
+      const auto j = nlohmann::json::parse(line);
+      if (j["resourceType"] == "Patient") {
+        patients.push_back("Patient/" + j["id"].get<std::string>());
+        by_patient[patients.back()].insert(by_patient[patients.back()].begin(), line);
+        continue;
+      }
+      std::string reference;
+      for (const char* element : {"subject", "patient"}) {
+        if (j.contains(element)) reference = (*j.find(element)).value("reference", "");
+      }
+      by_patient[reference].push_back(line);
+    }
+  }
+  ASSERT_FALSE(patients.empty());
+  const std::string file = dir_.Sub("by-patient.ndjson");
+  uint64_t lines = 0;
+  {
+    std::ofstream out(file, std::ios::binary);
+    for (const auto& [patient, group] : by_patient) {
+      for (const auto& line : group) {
+        out << line << "\n";
+        ++lines;
+      }
+    }
+  }
+  StartDaemon();
+  auto r = Edsctl({"import", "--chunk-bytes", "1", file});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  StopDaemon();
+  ExpectEachOnce(StoredResources(), lines);
+  EXPECT_GT(ExpectFiledWithTheirPatients(), lines / 2);
 }
 
 TEST_F(ImportTest, StoppingEdsdEndsAnImportAfterItsChunkAndTheImportResumes) {

@@ -236,12 +236,15 @@ TEST_F(UpdateE2eTest, OfflineBundlesInstallPacksAndFirmwareWithRollback) {
   EXPECT_TRUE(edsd_->WaitForLog("store format 3", seconds(20))) << edsd_->Log();
   const std::string later = dir_.Sub("later.ndjson");
   WriteAll(later, R"({"resourceType":"Organization","id":"later","name":"Later"})"
+                  "\n"
+                  R"({"resourceType":"Organization","id":"later2","name":"Later 2"})"
                   "\n");
   EXPECT_EQ(Edsctl({"import", later}).exit_code, 0);
   Stop();
   std::map<int, int> committed;
   EXPECT_EQ(StoreFormat(&committed), "3");
-  // The import's resource and its progress, both filed under no patient, share a block.
+  // The import's two resources, both filed under no patient, share a block; its progress, which
+  // every chunk rewrites, is sealed alone.
   EXPECT_GT(committed[2], on_trial[2]);
   EXPECT_EQ(committed[storage::internal::kRecordRefTag],
             on_trial[storage::internal::kRecordRefTag] + 2);

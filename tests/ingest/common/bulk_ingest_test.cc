@@ -170,6 +170,55 @@ TEST_F(BulkIngestTest, AResourceWhoseSubjectIsCorrectedIsStoredOnceUnderItsLastP
   EXPECT_EQ(observation_facts, 1u);
 }
 
+TEST_F(BulkIngestTest, AChunkFiledWhileTheOneBeforeCommitsFindsThatChunksPatients) {
+  auto observation = [](const std::string& id) {
+    return R"({"resourceType":"Observation","id":")" + id +
+           R"(","status":"final","code":{"text":"x"},"subject":{"reference":"Patient/p1"}})"
+           "\n";
+  };
+  // The Patient's pseudonym comes from its identifier, not from its id: the next chunk's
+  // Observation can only find it through the aliases the first chunk adds.
+  const std::string first_text =
+      R"({"resourceType":"Patient","id":"p1","gender":"female","identifier":[)"
+      R"({"system":"urn:oid:1.2.250.1.213.1.4.8","value":"1234567890123"}]})"
+      "\n" +
+      observation("o1");
+  auto first_read = BulkIngest::Read(first_text, 1);
+  auto first = bulk_->Prepare(std::move(first_read), {"pipe"}, "test", nullptr);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+
+  const auto again = BulkIngest::Read(observation("o1"), 3);
+  EXPECT_TRUE(BulkIngest::Shares(first->names, again));
+  auto second_read = BulkIngest::Read(observation("o2"), 3);
+  EXPECT_FALSE(BulkIngest::Shares(first->names, second_read));
+  auto second =
+      bulk_->Prepare(std::move(second_read), first->result.progress, "test", &first->names);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_FALSE(bulk_->Progress("pipe")->has_value());  // nothing committed yet
+
+  auto first_done = bulk_->Commit(std::move(*first));
+  ASSERT_TRUE(first_done.ok());
+  EXPECT_EQ(first_done->stored, 2u);
+  auto second_done = bulk_->Commit(std::move(*second));
+  ASSERT_TRUE(second_done.ok());
+  EXPECT_EQ(second_done->progress.stored, 3u);
+  EXPECT_EQ((*bulk_->Progress("pipe"))->line, 4u);
+
+  // One patient: its Patient fact and both Observations'.
+  const auto facts = Facts();
+  ASSERT_EQ(facts.size(), 1u);
+  EXPECT_EQ(facts.begin()->second.size(), 3u);
+
+  // A chunk prepared and dropped leaves the progress where it was.
+  {
+    auto dropped = bulk_->Prepare(BulkIngest::Read(observation("o3"), 4), second_done->progress,
+                                  "test", nullptr);
+    ASSERT_TRUE(dropped.ok());
+  }
+  EXPECT_EQ((*bulk_->Progress("pipe"))->line, 4u);
+  EXPECT_EQ(Facts().begin()->second.size(), 3u);
+}
+
 TEST_F(BulkIngestTest, BadLinesAreRejectedByNumberAndTheOthersStored) {
   const std::string chunk =
       "{\"resourceType\":\"Patient\",\"id\":\"p1\",\"gender\":\"female\"}\n"
