@@ -276,8 +276,11 @@ void ServeImport(ControlContext& ctx, ControlStream& stream, const nlohmann::jso
   const std::string actor = "edsctl uid=" + std::to_string(peer.uid);
   const uint64_t first_line = progress.line;
   const std::string ended = StreamChunks(*ctx.bulk, stream, progress, actor, idle_timeout);
-  LogInfo("import of " + (name.empty() ? source : name) + ": lines " + std::to_string(first_line) +
-              " to " + std::to_string(progress.line - 1) + " (" + ended + ")",
+  const std::string lines =
+      progress.line == first_line
+          ? "no new lines"
+          : "lines " + std::to_string(first_line) + " to " + std::to_string(progress.line - 1);
+  LogInfo("import of " + (name.empty() ? source : name) + ": " + lines + " (" + ended + ")",
           {{"EDS_IMPORT_SOURCE", source},
            {"EDS_IMPORT_STORED", std::to_string(progress.stored)},
            {"EDS_IMPORT_DUPLICATES", std::to_string(progress.duplicates)},
