@@ -3,14 +3,15 @@
 # machine drifts both sides alike:
 #   bench/run_feed_ab.sh WORKDIR EDSD_A EDSD_B
 # FEED=mllp (the default) sends HL7 v2 messages with mllp_load; FEED=fhir POSTs transaction
-# Bundles of 100 with fhir_load. Both come from the ingest benchmark's corpus in WORKDIR
-# (bench/run_ingest_benchmark.sh makes it), or from MESSAGES_FILE / BUNDLES_FILE. Each run starts
+# Bundles of 100 with fhir_load; FEED=import runs `edsctl import` of the first MESSAGES resources.
+# All come from the ingest benchmark's corpus in WORKDIR (bench/run_ingest_benchmark.sh makes
+# it), or from MESSAGES_FILE / BUNDLES_FILE / RESOURCES_FILE. Each run starts
 # the binary on a fresh data dir, listening on 127.0.0.1 only, sends the load, reads the daemon's
 # CPU time from /proc around it, and stops it. A binary that is not the build's own needs its
 # shims beside it (copy BUILD/bin/*.so with it).
-# Environment: FEED (mllp), RUNS (3), MESSAGES (20000; FHIR: Bundles, 2000), CONNECTIONS (8; FHIR:
-#   4), THREADS (mllp.threads; edsd's default when unset), BUILD (build-bench), MESSAGES_FILE,
-#   BUNDLES_FILE.
+# Environment: FEED (mllp), RUNS (3), MESSAGES (20000; FHIR: Bundles, 2000; import: resources,
+#   300000), CONNECTIONS (8; FHIR: 4), THREADS (mllp.threads; edsd's default when unset), BUILD
+#   (build-bench), MESSAGES_FILE, BUNDLES_FILE, RESOURCES_FILE.
 set -euo pipefail
 
 if (($# != 3)); then
@@ -42,8 +43,14 @@ case $feed in
     file=${BUNDLES_FILE:-$(ls -d "$work"/corpus-*/bundles.ndjson 2>/dev/null | head -n 1)}
     unit=Bundles
     ;;
+  import)
+    load=$edsctl
+    count=${MESSAGES:-300000}
+    file=${RESOURCES_FILE:-$(ls -d "$work"/corpus-*/resources.ndjson 2>/dev/null | head -n 1)}
+    unit=resources
+    ;;
   *)
-    echo "$0: FEED is mllp or fhir, not $feed" >&2
+    echo "$0: FEED is mllp, fhir or import, not $feed" >&2
     exit 2
     ;;
 esac
@@ -59,6 +66,13 @@ done
   exit 1
 }
 
+if [[ $feed == import ]]; then
+  # The same first resources on both sides, taken once.
+  slice=$work/ab-import-$count.ndjson
+  [[ -s $slice ]] || head -n "$count" "$file" >"$slice"
+  file=$slice
+fi
+
 dir=
 pid=
 cleanup() {
@@ -73,6 +87,14 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 send() {
   if [[ $feed == mllp ]]; then
     "$load" --port "$1" --messages "$file" --count "$count" --connections "$connections"
+  elif [[ $feed == import ]]; then
+    local t0 t1 stored
+    t0=$(date +%s.%N)
+    "$edsctl" --socket "$dir/edsd.sock" --json import --report "$dir/report.tsv" "$file" \
+      >"$dir/import.json"
+    t1=$(date +%s.%N)
+    stored=$(sed -n 's/^  "stored": \([0-9]*\).*/\1/p' "$dir/import.json")
+    echo "{\"seconds\":$(awk -v a="$t0" -v b="$t1" 'BEGIN {print b - a}'),\"stored\":${stored:-0}}"
   else
     local token
     token=$("$edsctl" --socket "$dir/edsd.sock" token create feed-ab | head -n 1)
@@ -105,8 +127,12 @@ run() {
   # second binary of each pair ran about a tenth slower than the first, the same binary too.
   sync
   sleep 2
-  # Every message acknowledged AA; every Bundle's every entry stored.
-  done_ok=$(field "$out" "$([[ $feed == mllp ]] && echo acks_aa || echo bundles)")
+  # Every message acknowledged AA; every Bundle's every entry stored; every resource stored.
+  case $feed in
+    mllp) done_ok=$(field "$out" acks_aa) ;;
+    fhir) done_ok=$(field "$out" bundles) ;;
+    import) done_ok=$(field "$out" stored) ;;
+  esac
   if [[ $done_ok != "$count" || $(field "$out" entries_failed) != 0 ]]; then
     echo "$0: $1: not everything was stored: $out" >&2
     exit 1
