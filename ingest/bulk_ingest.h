@@ -17,7 +17,6 @@
 #include "common/result.h"
 #include "ingest/fhir/reader.h"
 #include "ingest/pseudonymizer.h"
-#include "ingest/resource_filing.h"
 #include "storage/store.h"
 
 namespace eds::ingest {
@@ -64,7 +63,7 @@ struct ReadChunk {
 // store: the resources ("Type/id") and the aliases it adds.
 struct ChunkNames {
   std::unordered_set<std::string> ids;
-  FilingBatch::AliasMap aliases;
+  PendingAliases aliases;
 };
 
 // A chunk filed and sealed, waiting for its commit.

@@ -69,11 +69,20 @@ std::optional<size_t> Pseudonymizer::PrimaryIndex(const std::vector<Identifier>&
   return best;
 }
 
-std::optional<std::string> KnownPseudonym(storage::Store& store,
-                                          const std::vector<Identifier>& ids) {
+std::optional<std::string> KnownAlias(storage::Store& store, const PendingAliases* pending,
+                                      const std::string& alias) {
+  if (pending != nullptr) {
+    if (auto it = pending->find(alias); it != pending->end()) return it->second;
+  }
+  auto known = store.ResolveAlias(alias);
+  if (known.ok() && known->has_value()) return **known;
+  return std::nullopt;
+}
+
+std::optional<std::string> KnownPseudonym(storage::Store& store, const std::vector<Identifier>& ids,
+                                          const PendingAliases* pending) {
   for (const auto& id : ids) {
-    auto known = store.ResolveAlias(Pseudonymizer::AliasOf(id));
-    if (known.ok() && known->has_value()) return **known;
+    if (auto known = KnownAlias(store, pending, Pseudonymizer::AliasOf(id))) return known;
   }
   return std::nullopt;
 }

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "storage/secret_key.h"
@@ -43,9 +44,16 @@ class Pseudonymizer {
   storage::SecretKey key_;
 };
 
+// Aliases (alias text -> pseudonym) a write adds before it is durable: a bulk chunk filed while
+// the one before it commits looks there before the store.
+using PendingAliases = std::unordered_map<std::string, std::string>;
+
+// The pseudonym `alias` names: in `pending` (may be null) first, then in the store; or nullopt.
+std::optional<std::string> KnownAlias(storage::Store& store, const PendingAliases* pending,
+                                      const std::string& alias);
 // The pseudonym the store already files one of `ids` under (its sealed alias), or nullopt.
-std::optional<std::string> KnownPseudonym(storage::Store& store,
-                                          const std::vector<Identifier>& ids);
+std::optional<std::string> KnownPseudonym(storage::Store& store, const std::vector<Identifier>& ids,
+                                          const PendingAliases* pending = nullptr);
 // The patient `ids` name: a known pseudonym, else the primary identifier's; "" when no
 // identifier is usable (see PrimaryIndex).
 std::string ResolvePseudonym(storage::Store& store, const Pseudonymizer& pseudonymizer,

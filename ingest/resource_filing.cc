@@ -18,22 +18,11 @@ std::string LogicalIdPseudonym(const Pseudonymizer& pseudonymizer, const std::st
 
 }  // namespace
 
-std::optional<std::string> FilingBatch::Resolve(const std::string& alias) {
-  if (pending_aliases_ != nullptr) {
-    if (auto it = pending_aliases_->find(alias); it != pending_aliases_->end()) return it->second;
-  }
-  auto known = store_.ResolveAlias(alias);
-  if (known.ok() && known->has_value()) return **known;
-  return std::nullopt;
-}
-
 std::string FilingBatch::PatientPseudonym(const fhir::ParsedResource& patient,
                                           const std::string& id) {
   const std::vector<Identifier> ids = ToIdentifiers(patient);
-  for (const auto& i : ids) {
-    if (auto known = Resolve(Pseudonymizer::AliasOf(i))) return *known;
-  }
-  if (auto known = Resolve("Patient/" + id)) return *known;
+  if (auto known = KnownPseudonym(store_, ids, pending_aliases_)) return *known;
+  if (auto known = KnownAlias(store_, pending_aliases_, "Patient/" + id)) return *known;
   if (auto primary = Pseudonymizer::PrimaryIndex(ids))
     return pseudonymizer_.Pseudonym(ids[*primary]);
   return LogicalIdPseudonym(pseudonymizer_, id);
@@ -77,7 +66,7 @@ std::string FilingBatch::PatientOf(const std::string& reference) {
     return it->second;
   }
   std::string pseudonym;
-  if (auto known = Resolve(reference)) {
+  if (auto known = KnownAlias(store_, pending_aliases_, reference)) {
     pseudonym = *known;
   } else {
     // A patient not seen yet: its logical id names it, and the alias lets its Patient resource

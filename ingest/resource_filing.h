@@ -6,9 +6,7 @@
 
 #include <functional>
 #include <map>
-#include <optional>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include "ingest/facts.h"
@@ -22,15 +20,12 @@ namespace eds::ingest {
 // Store::Write. Not thread-safe; `store` and `pseudonymizer` must outlive it.
 class FilingBatch {
  public:
-  // alias -> pseudonym
-  using AliasMap = std::unordered_map<std::string, std::string>;
-
   FilingBatch(storage::Store& store, const Pseudonymizer& pseudonymizer)
       : store_(store), pseudonymizer_(pseudonymizer) {}
 
   // Aliases a write not durable yet adds (the bulk chunk before this one, still committing):
   // they name patients before the store's. Must outlive the batch.
-  void set_pending_aliases(const AliasMap* aliases) { pending_aliases_ = aliases; }
+  void set_pending_aliases(const PendingAliases* aliases) { pending_aliases_ = aliases; }
 
   // A Patient with logical id `id`; `text` is what is stored. Its pseudonym is `pseudonym`
   // when the caller knows it (HL7 v2: from PID-3), else found from its identifiers. Returns it.
@@ -62,15 +57,13 @@ class FilingBatch {
   std::string PatientOf(const std::string& reference);
 
  private:
-  // An alias's pseudonym: pending first, then the store's.
-  std::optional<std::string> Resolve(const std::string& alias);
   // The pseudonym of a Patient resource: one of its identifiers already known, else its logical
   // id already known, else its primary identifier's, else one made from its logical id.
   std::string PatientPseudonym(const fhir::ParsedResource& patient, const std::string& id);
 
   storage::Store& store_;
   const Pseudonymizer& pseudonymizer_;
-  const AliasMap* pending_aliases_ = nullptr;
+  const PendingAliases* pending_aliases_ = nullptr;
   std::vector<storage::RecordWrite> records_;
   std::vector<storage::AliasWrite> aliases_;
   std::map<std::string, std::string> pseudonym_of_ref_;  // "Patient/x" -> pseudonym

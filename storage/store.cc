@@ -295,10 +295,9 @@ Store::PreparedWrite& Store::PreparedWrite::operator=(PreparedWrite&&) noexcept 
 Status Store::Write(const std::vector<RecordWrite>& records, const AuditEvent& event,
                     const std::vector<AliasWrite>& aliases, const std::vector<OutboxWrite>& outbox,
                     std::vector<bool>* stored_before) {
-  PreparedWrite::Parts parts;
-  EDS_RETURN_IF_ERROR(
-      impl_->PrepareRecords(records, event, aliases, outbox, stored_before, &parts));
-  return impl_->CommitPrepared(std::move(parts));
+  EDS_ASSIGN_OR_RETURN(PreparedWrite write,
+                       Prepare(records, event, aliases, outbox, stored_before));
+  return Commit(std::move(write));
 }
 
 Result<Store::PreparedWrite> Store::Prepare(const std::vector<RecordWrite>& records,
@@ -405,8 +404,10 @@ Status Store::Impl::PrepareRecords(const std::vector<RecordWrite>& records, cons
       if (blocks_allowed() && !r.global_id) {
         record_keys.push_back(internal::RecordKey(no, hashed_id));
       }
-      p.records.push_back({std::move(hashed_id), &r.payload, r.global_id});
-      p.records.back().alone = r.alone;
+      p.records.push_back({.hashed_id = std::move(hashed_id),
+                           .payload = &r.payload,
+                           .global_id = r.global_id,
+                           .alone = r.alone});
     } else {
       p.records[at->second].payload = &r.payload;
       p.records[at->second].global_id = r.global_id;

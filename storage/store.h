@@ -155,12 +155,9 @@ class Store {
                            const AuditEvent& event);
   // Audited read of a record by logical id alone, whichever patient it is filed under.
   Result<std::string> ReadAny(std::string_view logical_id, const AuditEvent& event);
-  // Whether the record is stored with exactly this payload (idempotent bulk loads skip it).
-  // Nothing leaves the store: no audit entry.
-  Result<bool> Holds(std::string_view patient, std::string_view logical_id,
-                     std::string_view payload);
-  // Holds for each record `which` selects (false for the others), resolving each run of one
-  // patient's records once: a bulk chunk asks about thousands.
+  // For each record `which` selects, whether it is stored with exactly this payload (false for
+  // the others): idempotent loads skip those. Each run of one patient's records resolves the
+  // patient once: a bulk chunk asks about thousands. Nothing leaves the store: no audit entry.
   Result<std::vector<bool>> HoldsEach(const std::vector<RecordWrite>& records,
                                       const std::function<bool(const RecordWrite&)>& which);
   // Whether a record exists, without reading it (no audit entry: nothing is decrypted).

@@ -30,16 +30,6 @@ Result<std::string> Store::ReadAny(std::string_view logical_id, const AuditEvent
   return impl_->ReadRecord(no, hashed_id, event);
 }
 
-Result<bool> Store::Holds(std::string_view patient, std::string_view logical_id,
-                          std::string_view payload) {
-  auto no = impl_->LookupPatient(patient);
-  if (!no.ok()) {
-    if (no.status().code() == StatusCode::kNotFound) return false;
-    return no.status();
-  }
-  return impl_->HoldsUnder(*no, logical_id, payload);
-}
-
 Result<std::vector<bool>> Store::HoldsEach(const std::vector<RecordWrite>& records,
                                            const std::function<bool(const RecordWrite&)>& which) {
   std::vector<bool> held(records.size(), false);

@@ -78,9 +78,9 @@ TEST_F(StoreTest, RecordsOfOnePatientWrittenTogetherShareBlocks) {
       auto read = store->Read("p1", id, TestEvent());
       ASSERT_THAT(read, IsOk()) << id;
       EXPECT_EQ(*read, records[static_cast<size_t>(i)].payload);
-      EXPECT_THAT(store->Holds("p1", id, records[static_cast<size_t>(i)].payload), IsOk());
-      EXPECT_TRUE(*store->Holds("p1", id, records[static_cast<size_t>(i)].payload));
-      EXPECT_FALSE(*store->Holds("p1", id, records[0].payload));
+      EXPECT_THAT(Holds(*store, "p1", id, records[static_cast<size_t>(i)].payload), IsOk());
+      EXPECT_TRUE(*Holds(*store, "p1", id, records[static_cast<size_t>(i)].payload));
+      EXPECT_FALSE(*Holds(*store, "p1", id, records[0].payload));
     }
     EXPECT_EQ(*store->Read("p1", "Observation/0", TestEvent()), records.back().payload);
     EXPECT_EQ(*store->ReadAny("Patient/2", TestEvent()), records[70].payload);
@@ -166,7 +166,7 @@ TEST_F(StoreTest, HoldsEachAnswersForEveryRecordItIsAskedAbout) {
   ASSERT_THAT(held, IsOk());
   EXPECT_EQ(*held, (std::vector<bool>{true, false, false, false, true, true, false}));
   for (size_t i = 0; i + 1 < asked.size(); ++i) {
-    EXPECT_EQ((*held)[i], *store->Holds(asked[i].patient, asked[i].logical_id, asked[i].payload))
+    EXPECT_EQ((*held)[i], *Holds(*store, asked[i].patient, asked[i].logical_id, asked[i].payload))
         << i;
   }
 }
@@ -175,15 +175,15 @@ TEST_F(StoreTest, HoldsSeesRecordsReplacedAfterTheirBlockWasOpened) {
   auto store = OpenOrDie();
   const auto records = Records("p1", 4);
   ASSERT_THAT(store->Write(records, TestEvent()), IsOk());
-  EXPECT_TRUE(*store->Holds("p1", "Observation/0", records[0].payload));  // opens the block
+  EXPECT_TRUE(*Holds(*store, "p1", "Observation/0", records[0].payload));  // opens the block
   ASSERT_THAT(
       store->Write({{"p1", "Observation/0", "zero"}, {"p1", "Observation/1", "one"}}, TestEvent()),
       IsOk());
   ASSERT_THAT(store->CollectBlocks(), IsOk());  // the block is rewritten with 2 and 3 only
-  EXPECT_FALSE(*store->Holds("p1", "Observation/0", records[0].payload));
-  EXPECT_TRUE(*store->Holds("p1", "Observation/0", "zero"));
-  EXPECT_TRUE(*store->Holds("p1", "Observation/1", "one"));
-  EXPECT_TRUE(*store->Holds("p1", "Observation/3", records[3].payload));
+  EXPECT_FALSE(*Holds(*store, "p1", "Observation/0", records[0].payload));
+  EXPECT_TRUE(*Holds(*store, "p1", "Observation/0", "zero"));
+  EXPECT_TRUE(*Holds(*store, "p1", "Observation/1", "one"));
+  EXPECT_TRUE(*Holds(*store, "p1", "Observation/3", records[3].payload));
   // Another store opened in the same thread reads its own blocks.
   store.reset();
   const std::string other_dir = dir_.Sub("other");
@@ -191,9 +191,9 @@ TEST_F(StoreTest, HoldsSeesRecordsReplacedAfterTheirBlockWasOpened) {
   other_options.data_dir = other_dir;
   auto other = Store::Open(other_options, master_.Clone());
   ASSERT_THAT(other, IsOk());
-  EXPECT_FALSE(*(*other)->Holds("p1", "Observation/3", records[3].payload));
+  EXPECT_FALSE(*Holds(**other, "p1", "Observation/3", records[3].payload));
   ASSERT_THAT((*other)->Write(Records("p1", 4), TestEvent()), IsOk());
-  EXPECT_TRUE(*(*other)->Holds("p1", "Observation/3", records[3].payload));
+  EXPECT_TRUE(*Holds(**other, "p1", "Observation/3", records[3].payload));
 }
 
 TEST_F(StoreTest, TamperedBlocksAndReferencesAreDataLoss) {

@@ -147,10 +147,10 @@ TEST_F(StoreTest, ARecordFiledUnderAnotherPatientLeavesItsFormerPatient) {
 TEST_F(StoreTest, HoldsTellsWhetherTheSamePayloadIsStored) {
   auto store = OpenOrDie();
   EDS_ASSERT_OK(store->Write({{"alice", "Observation/1", "one"}}, TestEvent()));
-  EXPECT_TRUE(store->Holds("alice", "Observation/1", "one").value());
-  EXPECT_FALSE(store->Holds("alice", "Observation/1", "other").value());
-  EXPECT_FALSE(store->Holds("alice", "Observation/2", "one").value());
-  EXPECT_FALSE(store->Holds("bob", "Observation/1", "one").value());
+  EXPECT_TRUE(Holds(*store, "alice", "Observation/1", "one").value());
+  EXPECT_FALSE(Holds(*store, "alice", "Observation/1", "other").value());
+  EXPECT_FALSE(Holds(*store, "alice", "Observation/2", "one").value());
+  EXPECT_FALSE(Holds(*store, "bob", "Observation/1", "one").value());
 }
 
 TEST_F(StoreTest, MergeMovesRecordsFactsAndAliasesToTheSurvivor) {

@@ -85,6 +85,15 @@ class RawDb {
 
 // What the records family of a closed store holds: "block"s, "ref"s (references into blocks) and
 // envelopes by version ("v1", "v2").
+// Whether `store` holds the record with exactly this payload.
+inline Result<bool> Holds(Store& store, std::string patient, std::string logical_id,
+                          std::string payload) {
+  auto held = store.HoldsEach({{std::move(patient), std::move(logical_id), std::move(payload)}},
+                              [](const RecordWrite&) { return true; });
+  if (!held.ok()) return held.status();
+  return static_cast<bool>(held->front());
+}
+
 inline std::map<std::string, int> RecordsLayout(const std::string& data_dir) {
   std::map<std::string, int> kinds;
   RawDb raw(data_dir);
