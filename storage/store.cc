@@ -420,6 +420,12 @@ Status Store::Impl::PrepareRecords(const std::vector<RecordWrite>& records, cons
       if (r.global_id) global.emplace_back(&r, p.no);
     }
   }
+  {
+    std::vector<std::string> claimed;
+    claimed.reserve(global.size());
+    for (const auto& g : global) claimed.push_back(g.first->hashed_id);
+    out->claim = id_claims.Claim(std::move(claimed));
+  }
   EDS_RETURN_IF_ERROR(Refile(global, stored_before != nullptr, &ops, &changes, &record_keys));
   // Every record filed under a patient has an owner entry: a global id without one under this
   // patient has no record here to replace, so the collector's look-up is skipped (most of a

@@ -16,6 +16,7 @@
 #include "common/mutex.h"
 #include "storage/audit_log.h"
 #include "storage/fact_observer.h"
+#include "storage/internal/id_claims.h"
 #include "storage/internal/key_cache.h"
 #include "storage/internal/record_block.h"
 #include "storage/internal/write_queue.h"
@@ -45,7 +46,8 @@ struct Store::PreparedWrite::Parts {
   std::vector<std::pair<std::string, uint64_t>> riding;          // patient keys it carries
   std::vector<std::pair<std::string, std::string>> new_aliases;  // hashed alias, pseudonym
   uint64_t records = 0;
-  uint64_t markers = 0;  // collector markers it adds
+  uint64_t markers = 0;     // collector markers it adds
+  internal::IdClaim claim;  // its global ids, until it is durable (or dropped)
 };
 
 struct Store::Impl {
@@ -148,8 +150,8 @@ struct Store::Impl {
   // patient number) stored under another patient (a resource whose subject changed), appends
   // the deletion of the old record, facts and owner entry, the facts change, and the old key to
   // `replaced`; sets each one's stored_before (`complete`: also for records filed under no
-  // patient, which costs a look-up). Two concurrent writes of one id under two patients may
-  // both keep theirs (store_owners.cc).
+  // patient, which costs a look-up). The caller holds a claim on the ids (id_claims.h), so a
+  // concurrent write of one of them under another patient looks up after this one is durable.
   Status Refile(const std::vector<std::pair<PlacedRecord*, uint64_t>>& global, bool complete,
                 std::vector<internal::WriteOp>* ops, std::vector<FactChange>* changes,
                 std::vector<std::string>* replaced);
@@ -171,6 +173,8 @@ struct Store::Impl {
   // For each key, whether `c` holds it; `values` gets what it holds.
   Result<std::vector<bool>> MultiGet(internal::Cf c, const std::vector<rocksdb::Slice>& keys,
                                      std::vector<rocksdb::PinnableSlice>* values);
+
+  internal::IdClaims id_claims;
 
   // Store::Prepare and Store::Commit.
   Status PrepareRecords(const std::vector<RecordWrite>& records, const AuditEvent& event,

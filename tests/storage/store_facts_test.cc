@@ -1,6 +1,8 @@
 // Facts beside records, reads by logical id, idempotent loads and patient merges.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <future>
 #include <map>
 #include <set>
 
@@ -87,6 +89,46 @@ TEST_F(StoreTest, AWriteReportsWhichGlobalIdsWereStoredBeforeUnderAnyPatient) {
                    {"alice", "Observation/9", "9a", std::nullopt, true},
                    {"alice", "Organization/2", "org-a", std::nullopt, true}}),
             (std::vector<bool>{false, false, true}));
+}
+
+TEST_F(StoreTest, TwoWritesOfOneIdUnderTwoPatientsAtOnceKeepOnlyTheLaterOne) {
+  auto store = OpenOrDie();
+  auto alices = store->Prepare({{"alice", "Observation/1", "va", "fa", true}}, TestEvent());
+  ASSERT_THAT(alices, IsOk());
+  // Bob's write of the same id, from another thread while alice's is not durable yet: its owner
+  // look-up must wait for alice's, or both versions would stay.
+  auto bobs = std::async(std::launch::async, [&store] {
+    auto prepared = store->Prepare({{"bob", "Observation/1", "vb", "fb", true}}, TestEvent());
+    return prepared.ok() ? store->Commit(std::move(*prepared)) : prepared.status();
+  });
+  EXPECT_EQ(bobs.wait_for(std::chrono::milliseconds(300)), std::future_status::timeout);
+  EDS_ASSERT_OK(store->Commit(std::move(*alices)));
+  ASSERT_EQ(bobs.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EDS_ASSERT_OK(bobs.get());
+  EXPECT_EQ(store->ReadAny("Observation/1", TestEvent("read")).value(), "vb");
+  EXPECT_THAT(store->Read("alice", "Observation/1", TestEvent("read")),
+              StatusIs(StatusCode::kNotFound));
+  std::multiset<std::string> records;
+  EDS_ASSERT_OK(store->Scan(
+      [&](uint64_t, std::string_view p) {
+        records.insert(std::string(p));
+        return true;
+      },
+      TestEvent()));
+  EXPECT_EQ(records, std::multiset<std::string>{"vb"});
+  EXPECT_EQ(AllFacts(*store).size(), 1u);
+
+  // A prepared write dropped uncommitted lets the next write of its ids go on.
+  {
+    auto dropped = store->Prepare({{"carol", "Observation/1", "vc", "fc", true}}, TestEvent());
+    ASSERT_THAT(dropped, IsOk());
+  }
+  auto dave = std::async(std::launch::async, [&store] {
+    return store->Write({{"dave", "Observation/1", "vd", "fd", true}}, TestEvent());
+  });
+  ASSERT_EQ(dave.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EDS_ASSERT_OK(dave.get());
+  EXPECT_EQ(store->ReadAny("Observation/1", TestEvent("read")).value(), "vd");
 }
 
 TEST_F(StoreTest, ARecordFiledUnderAnotherPatientLeavesItsFormerPatient) {
