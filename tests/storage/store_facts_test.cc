@@ -27,6 +27,19 @@ std::map<uint64_t, std::vector<std::string>> AllFacts(Store& store) {
   return out;
 }
 
+// Every record's payload, whichever patient it is filed under.
+std::multiset<std::string> AllRecords(Store& store) {
+  std::multiset<std::string> out;
+  EXPECT_THAT(store.Scan(
+                  [&](uint64_t, std::string_view payload) {
+                    out.insert(std::string(payload));
+                    return true;
+                  },
+                  TestEvent("scan")),
+              IsOk());
+  return out;
+}
+
 TEST_F(StoreTest, FactsAreScannedPatientByPatientAndFollowTheirRecord) {
   auto store = OpenOrDie();
   EDS_ASSERT_OK(store->Write({{"alice", "Observation/1", "{}", "a1"},
@@ -108,14 +121,7 @@ TEST_F(StoreTest, TwoWritesOfOneIdUnderTwoPatientsAtOnceKeepOnlyTheLaterOne) {
   EXPECT_EQ(store->ReadAny("Observation/1", TestEvent("read")).value(), "vb");
   EXPECT_THAT(store->Read("alice", "Observation/1", TestEvent("read")),
               StatusIs(StatusCode::kNotFound));
-  std::multiset<std::string> records;
-  EDS_ASSERT_OK(store->Scan(
-      [&](uint64_t, std::string_view p) {
-        records.insert(std::string(p));
-        return true;
-      },
-      TestEvent()));
-  EXPECT_EQ(records, std::multiset<std::string>{"vb"});
+  EXPECT_EQ(AllRecords(*store), std::multiset<std::string>{"vb"});
   EXPECT_EQ(AllFacts(*store).size(), 1u);
 
   // A prepared write dropped uncommitted lets the next write of its ids go on.
@@ -145,13 +151,7 @@ TEST_F(StoreTest, ARecordFiledUnderAnotherPatientLeavesItsFormerPatient) {
                               {"carol", "Observation/3", "v2", "fc", true},
                               {"dave", "Observation/4", "v2", "fd"}},
                              TestEvent()));
-  std::multiset<std::string> records;
-  EDS_ASSERT_OK(store->Scan(
-      [&](uint64_t, std::string_view p) {
-        records.insert(std::string(p));
-        return true;
-      },
-      TestEvent()));
+  const std::multiset<std::string> records = AllRecords(*store);
   // Observation/4's id is scoped by patient: alice's and dave's are two records.
   EXPECT_EQ(records, (std::multiset<std::string>{"v2", "v2", "v2", "v1", "v2"}));
   std::multiset<std::string> facts;
