@@ -21,6 +21,7 @@
 
 #include "common/encoding.h"
 #include "common/status_macros.h"
+#include "common/tls_policy.h"
 
 namespace eds::sync {
 namespace {
@@ -193,8 +194,13 @@ Result<std::unique_ptr<UpstreamClient>> UpstreamClient::Create(const UpstreamOpt
   }
   SSL_CTX* native = impl->ctx.native_handle();
   SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  // Forward secrecy and AEAD only for TLS 1.2; TLS 1.3 suites are all fine.
-  SSL_CTX_set_cipher_list(native, "ECDHE+AESGCM:ECDHE+CHACHA20");
+  std::string groups = tls::kGroups;  // the OpenSSL macro casts away const
+  if (SSL_CTX_set_cipher_list(native, tls::kTls12CipherList) != 1 ||
+      SSL_CTX_set_ciphersuites(native, tls::kTls13CipherSuites) != 1 ||
+      SSL_CTX_set1_groups_list(native, groups.data()) != 1) {
+    OpenSslReason();
+    return InternalError("cannot configure TLS for the upstream");
+  }
   if (!options.ca_pem.empty()) {
     EDS_RETURN_IF_ERROR(AddPemCertificates(native, options.ca_pem));
   } else if (!options.ca_file.empty()) {

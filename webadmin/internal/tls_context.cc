@@ -4,20 +4,11 @@
 #include <openssl/x509v3.h>
 
 #include "common/status_macros.h"
+#include "common/tls_policy.h"
 #include "webadmin/internal/openssl_util.h"
 
 namespace eds::webadmin::internal {
 namespace {
-
-// TLS 1.2: ECDHE key exchange (forward secrecy) with AEAD ciphers only; no CBC, no static RSA.
-constexpr char kTls12CipherList[] =
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
-
-constexpr char kTls13CipherSuites[] =
-    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
-constexpr char kGroups[] = "X25519:P-256:P-384";
 
 Status OpenSslFailure(const std::string& what) {
   return InternalError(what + ": " + DrainOpenSslErrors());
@@ -62,12 +53,12 @@ Status ConfigureServerTls(SSL_CTX* ctx, const std::string& cert_path, const std:
   }
   SSL_CTX_set_options(
       ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-  if (SSL_CTX_set_cipher_list(ctx, kTls12CipherList) != 1 ||
-      SSL_CTX_set_ciphersuites(ctx, kTls13CipherSuites) != 1) {
+  if (SSL_CTX_set_cipher_list(ctx, tls::kTls12CipherList) != 1 ||
+      SSL_CTX_set_ciphersuites(ctx, tls::kTls13CipherSuites) != 1) {
     return OpenSslFailure("cannot set the TLS cipher lists");
   }
   // The OpenSSL macro casts away const, so hand it a mutable copy.
-  std::string groups = kGroups;
+  std::string groups = tls::kGroups;
   if (SSL_CTX_set1_groups_list(ctx, groups.data()) != 1) {
     return OpenSslFailure("cannot set the TLS key exchange groups");
   }

@@ -9,18 +9,10 @@
 #include <cstdio>
 #include <cstring>
 
+#include "common/tls_policy.h"
+
 namespace eds::ingest::internal {
 namespace {
-
-// TLS 1.2: ECDHE key exchange (forward secrecy) with AEAD ciphers only; no CBC, no static RSA.
-// The same policy as the admin server, so one audit covers both listeners.
-constexpr char kTls12CipherList[] =
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
-    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
-    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
-constexpr char kTls13CipherSuites[] =
-    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
-constexpr char kGroups[] = "X25519:P-256:P-384";
 
 // Empties OpenSSL's thread-local error queue into one line, so a later call does not report it.
 std::string DrainOpenSslErrors() {
@@ -46,10 +38,10 @@ Result<std::unique_ptr<boost::asio::ssl::context>> MakeTlsServerContext(
   SSL_CTX_set_options(
       ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
   // The groups macro casts away const, so hand it a mutable copy.
-  std::string groups = kGroups;
+  std::string groups = tls::kGroups;
   if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
-      SSL_CTX_set_cipher_list(ctx, kTls12CipherList) != 1 ||
-      SSL_CTX_set_ciphersuites(ctx, kTls13CipherSuites) != 1 ||
+      SSL_CTX_set_cipher_list(ctx, tls::kTls12CipherList) != 1 ||
+      SSL_CTX_set_ciphersuites(ctx, tls::kTls13CipherSuites) != 1 ||
       SSL_CTX_set1_groups_list(ctx, groups.data()) != 1) {
     return InternalError("cannot configure TLS: " + DrainOpenSslErrors());
   }
