@@ -3,20 +3,13 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "aggregate/release_json.h"
 #include "common/log.h"
 
 namespace eds::daemon {
 namespace {
 
 using nlohmann::json;
-
-json Summary(const aggregate::Release& r) {
-  return {{"id", r.id},
-          {"period", r.period},
-          {"state", aggregate::StateName(r.state)},
-          {"packs", r.packs},
-          {"k", r.k}};
-}
 
 // The objecting patients' store numbers (a patient not stored yet has none).
 std::set<uint64_t> Excluded(ReleaseContext& ctx) {
@@ -65,7 +58,7 @@ std::optional<json> HandleReleaseCommand(ReleaseContext& ctx, const std::string&
     auto r = ctx.book->Compute(*ctx.packs, request.value("period", ""), Excluded(ctx), ctx.options,
                                actor);
     if (!r.ok()) return ErrorReply(r.status());
-    json out = Summary(*r);
+    json out = aggregate::ReleaseSummaryJson(*r);
     out["ok"] = true;
     out["decisions"] = r->decisions.size();
     out["note"] = r->history.back().comment;
@@ -76,10 +69,7 @@ std::optional<json> HandleReleaseCommand(ReleaseContext& ctx, const std::string&
     if (!list.ok()) return ErrorReply(list.status());
     json releases = json::array();
     for (const auto& s : *list) {
-      releases.push_back({{"id", s.id},
-                          {"period", s.period},
-                          {"state", aggregate::StateName(s.state)},
-                          {"updated", s.updated}});
+      releases.push_back(aggregate::ReleaseListEntryJson(s));
     }
     return json{{"ok", true}, {"releases", releases}};
   }
@@ -87,25 +77,8 @@ std::optional<json> HandleReleaseCommand(ReleaseContext& ctx, const std::string&
   if (cmd == "release-show") {
     auto r = ctx.book->Get(id);
     if (!r.ok()) return ErrorReply(r.status());
-    json out = Summary(*r);
+    json out = aggregate::ReleaseReviewJson(*r);
     out["ok"] = true;
-    json decisions = json::array();
-    for (const auto& d : r->decisions) {
-      decisions.push_back({{"measure", d.cell.measure},
-                           {"stratifier", d.cell.stratifier},
-                           {"values", d.cell.values},
-                           {"rule", d.rule},
-                           {"reason", d.reason}});
-    }
-    out["disclosure"] = decisions;
-    json history = json::array();
-    for (const auto& t : r->history) {
-      history.push_back({{"state", aggregate::StateName(t.state)},
-                         {"at", t.at},
-                         {"actor", t.actor},
-                         {"comment", t.comment}});
-    }
-    out["history"] = history;
     out["bundle"] = r->bundle;
     return out;
   }

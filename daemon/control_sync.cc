@@ -1,6 +1,7 @@
 #include "daemon/control_sync.h"
 
 #include "daemon/control_server.h"
+#include "sync/status_json.h"
 
 namespace eds::daemon {
 namespace {
@@ -8,27 +9,12 @@ namespace {
 using nlohmann::json;
 
 json StatusJson(SyncContext& ctx) {
-  const sync::DeliveryState s = ctx.outbox->State();
-  json queue = json::array();
   auto pending = ctx.outbox->Pending(100);
   if (!pending.ok()) return ErrorReply(pending.status());
-  for (const auto& q : *pending) {
-    queue.push_back(
-        {{"sequence", q.seq}, {"release", q.release_id}, {"period", q.period}, {"bytes", q.bytes}});
-  }
-  return {{"ok", true},
-          {"enabled", ctx.service != nullptr && ctx.service->Configured()},
-          {"node_id", ctx.identity->node_id()},
-          {"queued", s.queued},
-          {"queue", queue},
-          {"consecutive_failures", s.consecutive_failures},
-          {"last_attempt_at", s.last_attempt_at},
-          {"last_error", s.last_error},
-          {"last_error_at", s.last_error_at},
-          {"last_delivery_at", s.last_delivery_at},
-          {"last_delivered", s.last_delivered},
-          {"delivered_total", s.delivered_total},
-          {"next_run_at", ctx.service != nullptr ? ctx.service->NextRunAt() : ""}};
+  json out = sync::DeliveryJson(ctx.outbox->State(), *pending, ctx.service);
+  out["ok"] = true;
+  out["node_id"] = ctx.identity->node_id();
+  return out;
 }
 
 }  // namespace

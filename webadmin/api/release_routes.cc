@@ -3,6 +3,7 @@
 #include <map>
 #include <set>
 
+#include "aggregate/release_json.h"
 #include "webadmin/internal/api_state.h"
 
 namespace eds::webadmin::internal {
@@ -44,14 +45,6 @@ json Tables(const aggregate::Release& r) {
   return tables;
 }
 
-json SummaryJson(const aggregate::Release& r) {
-  return {{"id", r.id},
-          {"period", r.period},
-          {"state", aggregate::StateName(r.state)},
-          {"packs", r.packs},
-          {"k", r.k}};
-}
-
 }  // namespace
 
 HttpResponse ListReleases(State& state, Call& call) {
@@ -65,10 +58,7 @@ HttpResponse ListReleases(State& state, Call& call) {
   json out = json::array();
   for (const auto& s : *list) {
     if (!want.empty() && aggregate::StateName(s.state) != want) continue;
-    out.push_back({{"id", s.id},
-                   {"period", s.period},
-                   {"state", aggregate::StateName(s.state)},
-                   {"updated", s.updated}});
+    out.push_back(aggregate::ReleaseListEntryJson(s));
   }
   return Ok({{"releases", out}});
 }
@@ -81,7 +71,7 @@ HttpResponse ComputeRelease(State& state, Call& call) {
   auto r = state.ctx.releases->Compute(*packs, Field(call, "period"), ExcludedPatients(state),
                                        state.ctx.release_options, call.actor());
   if (!r.ok()) return ErrorResponse(r.status());
-  return HttpResponse::Json(201, SummaryJson(*r));
+  return HttpResponse::Json(201, aggregate::ReleaseSummaryJson(*r));
 }
 
 HttpResponse GetRelease(State& state, Call& call) {
@@ -89,24 +79,7 @@ HttpResponse GetRelease(State& state, Call& call) {
   auto r = state.ctx.releases->Get(call.params.at(0));
   if (!r.ok()) return ErrorResponse(r.status());
   state.ctx.store->Audit({call.actor(), "release.view", r->id, ""}).IgnoreError();
-  json out = SummaryJson(*r);
-  json history = json::array();
-  for (const auto& t : r->history) {
-    history.push_back({{"state", aggregate::StateName(t.state)},
-                       {"at", t.at},
-                       {"actor", t.actor},
-                       {"comment", t.comment}});
-  }
-  json disclosure = json::array();
-  for (const auto& d : r->decisions) {
-    disclosure.push_back({{"measure", d.cell.measure},
-                          {"stratifier", d.cell.stratifier},
-                          {"values", d.cell.values},
-                          {"rule", d.rule},
-                          {"reason", d.reason}});
-  }
-  out["history"] = history;
-  out["disclosure"] = disclosure;
+  json out = aggregate::ReleaseReviewJson(*r);
   out["tables"] = Tables(*r);
   return Ok(out);
 }

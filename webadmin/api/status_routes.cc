@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 
+#include "sync/status_json.h"
 #include "webadmin/internal/api_state.h"
 
 namespace eds::webadmin::internal {
@@ -24,27 +25,10 @@ std::map<std::string, uint64_t> ReleasesByState(State& state) {
 
 json SyncJson(State& state) {
   if (state.ctx.outbox == nullptr) return {{"enabled", false}};
-  const sync::DeliveryState s = state.ctx.outbox->State();
-  json queue = json::array();
-  if (auto pending = state.ctx.outbox->Pending(100); pending.ok()) {
-    for (const auto& q : *pending) {
-      queue.push_back({{"sequence", q.seq},
-                       {"release", q.release_id},
-                       {"period", q.period},
-                       {"bytes", q.bytes}});
-    }
-  }
-  return {{"enabled", state.ctx.sync != nullptr && state.ctx.sync->Configured()},
-          {"queued", s.queued},
-          {"queue", queue},
-          {"consecutive_failures", s.consecutive_failures},
-          {"last_attempt_at", s.last_attempt_at},
-          {"last_error", s.last_error},
-          {"last_error_at", s.last_error_at},
-          {"last_delivery_at", s.last_delivery_at},
-          {"last_delivered", s.last_delivered},
-          {"delivered_total", s.delivered_total},
-          {"next_run_at", state.ctx.sync != nullptr ? state.ctx.sync->NextRunAt() : ""}};
+  auto pending = state.ctx.outbox->Pending(100);
+  return sync::DeliveryJson(state.ctx.outbox->State(),
+                            pending.ok() ? *pending : std::vector<sync::QueuedRelease>{},
+                            state.ctx.sync);
 }
 
 // Prometheus label values escape backslash, quote and newline.
