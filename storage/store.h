@@ -119,10 +119,11 @@ class Store {
                std::vector<bool>* stored_before = nullptr);
   // Write in two steps, for a caller that prepares its next write while the last one commits
   // (a bulk load). Prepare looks up what the records replace, places and seals them; Commit
-  // makes the write durable, and writes commit in the order Commit is called. What Prepare
-  // looked up is only safe while no write commits a record with one of the same logical ids
-  // (or the same patient's aliases) in between: the caller keeps overlapping writes apart. A
-  // prepared write dropped without Commit writes nothing.
+  // makes the write durable, and writes commit in the order Commit is called. A prepared write
+  // holds its global ids until it is committed or dropped: a Prepare naming one of them waits
+  // (so one thread never prepares a second write of an id it holds uncommitted). Records with
+  // ids scoped by patient, and aliases, are not held: the caller keeps writes that overlap in
+  // those apart. A prepared write dropped without Commit writes nothing; none outlives its store.
   class PreparedWrite {
    public:
     PreparedWrite();
