@@ -10,14 +10,10 @@
 // Keys are random 24- or 16-byte strings, as keyed hashes are. One JSON line on stdout.
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
-#include <sys/resource.h>
 
 #include <atomic>
-#include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
@@ -25,42 +21,33 @@
 #include <thread>
 #include <vector>
 
+#include "bench/ingest_util.h"
+#include "common/status_macros.h"
+
+namespace eds::bench {
 namespace {
 
 struct Config {
   std::string dir;
-  uint64_t writers = 8, records = 11, facts = 8, owners = 9, block_bytes = 2048, seconds = 5,
-           sync = 1;
+  uint64_t writers = 8, records = 11, facts = 8, owners = 9, block_bytes = 2048, seconds = 5;
+  bool sync = true;
 };
 
-bool Parse(int argc, char** argv, Config* c) {
-  std::map<std::string, uint64_t*> numbers = {
-      {"--writers", &c->writers},         {"--records", &c->records}, {"--facts", &c->facts},
-      {"--owners", &c->owners},           {"--seconds", &c->seconds}, {"--sync", &c->sync},
-      {"--block-bytes", &c->block_bytes},
-  };
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string name = argv[i];
-    if (name == "--dir") {
-      c->dir = argv[i + 1];
-    } else if (auto it = numbers.find(name); it != numbers.end()) {
-      char* end = nullptr;
-      *it->second = std::strtoull(argv[i + 1], &end, 10);
-      if (*end != '\0') return false;
-    } else {
-      return false;
-    }
-  }
-  return argc % 2 == 1 && !c->dir.empty() && c->writers > 0 && c->seconds > 0 && c->records > 0;
-}
-
-double CpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  auto secs = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-  };
-  return secs(u.ru_utime) + secs(u.ru_stime);
+Result<Config> ParseConfig(int argc, char** argv) {
+  EDS_ASSIGN_OR_RETURN(Flags flags, Flags::Parse(argc, argv, 1));
+  Config c;
+  EDS_ASSIGN_OR_RETURN(c.dir, flags.String("dir"));
+  EDS_ASSIGN_OR_RETURN(c.writers, flags.Number("writers", c.writers));
+  EDS_ASSIGN_OR_RETURN(c.records, flags.Number("records", c.records));
+  EDS_ASSIGN_OR_RETURN(c.facts, flags.Count("facts", c.facts));
+  EDS_ASSIGN_OR_RETURN(c.owners, flags.Count("owners", c.owners));
+  EDS_ASSIGN_OR_RETURN(c.block_bytes, flags.Number("block-bytes", c.block_bytes));
+  EDS_ASSIGN_OR_RETURN(c.seconds, flags.Number("seconds", c.seconds));
+  EDS_ASSIGN_OR_RETURN(const uint64_t sync, flags.Count("sync", 1));
+  if (sync > 1) return InvalidArgumentError("--sync is 0 or 1");
+  c.sync = sync == 1;
+  EDS_RETURN_IF_ERROR(flags.CheckAllUsed());
+  return c;
 }
 
 // Random bytes without spending the writers' CPU on a generator: slices of a random pool at
@@ -81,21 +68,10 @@ class RandomSlices {
   std::string pool_;
 };
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  Config c;
-  if (!Parse(argc, argv, &c)) {
-    std::fprintf(stderr,
-                 "usage: commit_floor --dir DIR [--writers 8] [--records 11] [--facts 8] "
-                 "[--owners 9] [--block-bytes 2048] [--seconds 5] [--sync 1]\n");
-    return 2;
-  }
+Status Run(const Config& c) {
   std::error_code ec;
   if (std::filesystem::exists(c.dir, ec) && !std::filesystem::is_empty(c.dir, ec)) {
-    std::fprintf(stderr, "commit_floor: %s is not empty: every run needs a fresh dir\n",
-                 c.dir.c_str());
-    return 1;
+    return FailedPreconditionError(c.dir + " is not empty: every run needs a fresh dir");
   }
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
@@ -110,22 +86,19 @@ int main(int argc, char** argv) {
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
   const rocksdb::Status opened = rocksdb::DB::Open(db_options, c.dir, cfs, &handles, &raw);
-  if (!opened.ok()) {
-    std::fprintf(stderr, "commit_floor: %s\n", opened.ToString().c_str());
-    return 1;
-  }
+  if (!opened.ok()) return UnavailableError("opening " + c.dir + ": " + opened.ToString());
   std::unique_ptr<rocksdb::DB> db(raw);
 
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> commits{0}, failures{0};
   std::vector<std::thread> writers;
-  const double cpu0 = CpuSeconds();
-  const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = ProcessCpuSeconds();
+  const auto t0 = Clock::now();
   for (uint64_t w = 0; w < c.writers; ++w) {
     writers.emplace_back([&, w] {
       RandomSlices random(w + 1);
       rocksdb::WriteOptions wo;
-      wo.sync = c.sync != 0;
+      wo.sync = c.sync;
       while (!stop.load(std::memory_order_relaxed)) {
         rocksdb::WriteBatch batch;
         batch.Put(handles[1], random.Take(16), random.Take(c.block_bytes));
@@ -138,33 +111,52 @@ int main(int argc, char** argv) {
         for (uint64_t i = 0; i < c.owners; ++i) {
           batch.Put(handles[3], random.Take(16), random.Take(8));
         }
-        if (db->Write(wo, &batch).ok()) {
-          commits.fetch_add(1, std::memory_order_relaxed);
-        } else {
-          failures.fetch_add(1, std::memory_order_relaxed);
-        }
+        (db->Write(wo, &batch).ok() ? commits : failures).fetch_add(1, std::memory_order_relaxed);
       }
     });
   }
   std::this_thread::sleep_for(std::chrono::seconds(c.seconds));
   stop = true;
   for (auto& t : writers) t.join();
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const double cpu = CpuSeconds() - cpu0;
+  const double seconds = Seconds(t0, Clock::now());
+  const double cpu = ProcessCpuSeconds() - cpu0;
   for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
   db.reset();
+  if (failures.load() > 0) {
+    return InternalError(std::to_string(failures.load()) + " writes failed");
+  }
 
   const auto n = static_cast<double>(commits.load());
   nlohmann::json j;
   j["writers"] = c.writers;
   j["keys_per_commit"] = c.records + c.facts + c.owners;
-  j["sync"] = c.sync != 0;
+  j["sync"] = c.sync;
   j["commits"] = commits.load();
-  j["failures"] = failures.load();
   j["commits_per_s"] = n / seconds;
   j["cpu_cores"] = cpu / seconds;
   j["cpu_ms_per_commit"] = n > 0 ? cpu * 1000 / n : 0;
   std::printf("%s\n", j.dump().c_str());
-  return failures.load() == 0 ? 0 : 1;
+  return OkStatus();
 }
+
+int Main(int argc, char** argv) {
+  auto config = ParseConfig(argc, argv);
+  if (!config.ok()) {
+    std::fprintf(stderr,
+                 "commit_floor: %s\nusage: commit_floor --dir DIR [--writers 8] [--records 11] "
+                 "[--facts 8] [--owners 9] [--block-bytes 2048] [--seconds 5] [--sync 1]\n",
+                 std::string(config.status().message()).c_str());
+    return 2;
+  }
+  const Status status = Run(*config);
+  if (!status.ok()) {
+    std::fprintf(stderr, "commit_floor: %s\n", std::string(status.message()).c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace eds::bench
+
+int main(int argc, char** argv) { return eds::bench::Main(argc, argv); }

@@ -1,5 +1,7 @@
-// Helpers of the ingest benchmark's tools (see ingest_util.h).
+// Helpers of the benchmark tools (see ingest_util.h).
 #include "bench/ingest_util.h"
+
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -33,19 +35,44 @@ Result<std::string> Flags::String(const std::string& name, std::optional<std::st
   return InvalidArgumentError("--" + name + " is required");
 }
 
-Result<uint64_t> Flags::Number(const std::string& name, std::optional<uint64_t> fallback) {
-  used_[name] = true;
-  auto it = values_.find(name);
-  if (it == values_.end()) {
+namespace {
+
+// The value of `name` as an integer: at least `min`; `fallback` when absent (nullopt: required).
+Result<uint64_t> Integer(const std::map<std::string, std::string>& values, const std::string& name,
+                         std::optional<uint64_t> fallback, uint64_t min) {
+  auto it = values.find(name);
+  if (it == values.end()) {
     if (fallback) return *fallback;
     return InvalidArgumentError("--" + name + " is required");
   }
   char* end = nullptr;
   const unsigned long long v = std::strtoull(it->second.c_str(), &end, 10);
-  if (it->second.empty() || *end != '\0' || v == 0) {
-    return InvalidArgumentError("--" + name + " needs a positive integer");
+  if (it->second.empty() || it->second[0] == '-' || *end != '\0' || v < min) {
+    return InvalidArgumentError("--" + name +
+                                (min > 0 ? " needs a positive integer" : " needs an integer"));
   }
   return static_cast<uint64_t>(v);
+}
+
+}  // namespace
+
+Result<uint64_t> Flags::Number(const std::string& name, std::optional<uint64_t> fallback) {
+  used_[name] = true;
+  return Integer(values_, name, fallback, 1);
+}
+
+Result<uint64_t> Flags::Count(const std::string& name, uint64_t fallback) {
+  used_[name] = true;
+  return Integer(values_, name, fallback, 0);
+}
+
+double ProcessCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto secs = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return secs(u.ru_utime) + secs(u.ru_stime);
 }
 
 Result<std::vector<uint64_t>> IndexLines(const std::string& path, uint64_t max_lines) {

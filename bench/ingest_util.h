@@ -1,6 +1,7 @@
-// Helpers shared by the tools of the ingest benchmark (bench/run_ingest_benchmark.sh):
-// "--name value" flags, contiguous slices of a line-oriented corpus file (one per connection),
-// wall-clock timing and the peak RSS of another process. Not thread-safe unless stated.
+// Helpers shared by the benchmark tools (first written for bench/run_ingest_benchmark.sh):
+// "--name value" flags, this process's CPU time, contiguous slices of a line-oriented corpus file
+// (one per connection), wall-clock timing and the peak RSS of another process. Not thread-safe
+// unless stated.
 #pragma once
 
 #include <chrono>
@@ -23,6 +24,9 @@ inline double Seconds(Clock::time_point from, Clock::time_point to) {
   return std::chrono::duration<double>(to - from).count();
 }
 
+// CPU seconds (user and system, every thread) this process has used so far.
+double ProcessCpuSeconds();
+
 // "--name value" pairs from argv[first] on.
 class Flags {
  public:
@@ -33,6 +37,8 @@ class Flags {
                              std::optional<std::string> fallback = std::nullopt);
   // A positive integer.
   Result<uint64_t> Number(const std::string& name, std::optional<uint64_t> fallback = std::nullopt);
+  // A non-negative integer.
+  Result<uint64_t> Count(const std::string& name, uint64_t fallback);
 
  private:
   std::map<std::string, std::string> values_;

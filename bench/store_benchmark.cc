@@ -24,27 +24,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/ingest_util.h"
 #include "bench/store_corpus.h"
 #include "bench/store_targets.h"
 #include "common/status_macros.h"
 
 namespace eds::bench {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::time_point from, Clock::time_point to) {
-  return std::chrono::duration<double>(to - from).count();
-}
-
-double CpuSeconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  auto secs = [](const timeval& t) {
-    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
-  };
-  return secs(u.ru_utime) + secs(u.ru_stime);
-}
 
 // CPU seconds the whole machine spent busy (not idle, not waiting for I/O) so far, from
 // /proc/stat; 0 when unreadable. Minus our own CPU time it shows whether other load disturbed
@@ -171,7 +157,7 @@ Result<PutTotals> PutAll(BenchTarget& target, CorpusReader& reader, const RunCon
       bytes += n;
     }
   };
-  const double cpu0 = CpuSeconds();
+  const double cpu0 = ProcessCpuSeconds();
   const double busy0 = MachineBusySeconds();
   const Clock::time_point t0 = Clock::now();
   std::vector<std::thread> threads;
@@ -179,7 +165,7 @@ Result<PutTotals> PutAll(BenchTarget& target, CorpusReader& reader, const RunCon
   for (auto& t : threads) t.join();
   PutTotals totals;
   totals.seconds = Seconds(t0, Clock::now());
-  totals.cpu_seconds = CpuSeconds() - cpu0;
+  totals.cpu_seconds = ProcessCpuSeconds() - cpu0;
   totals.other_cpu_seconds = std::max(0.0, MachineBusySeconds() - busy0 - totals.cpu_seconds);
   if (failed.load()) {
     MutexLock lock(error_mu);
