@@ -97,7 +97,8 @@ class BulkIngest {
   // Ingest in two steps, so that a chunk is filed and sealed while the one before it commits:
   // Prepare (given the chunk still committing, if any), then Commit, in chunk order. A chunk
   // that Shares a resource with the one committing must wait for that commit to be prepared:
-  // what the store holds of it is not known before.
+  // its duplicate check asks the store before the store's own claim on the ids would make it
+  // wait (storage::Store::Prepare), so it would miss what the committing chunk files.
   Result<PreparedChunk> Prepare(ReadChunk chunk, const ImportProgress& before,
                                 const std::string& actor, const ChunkNames* committing);
   static bool Shares(const ChunkNames& committing, const ReadChunk& next);

@@ -193,13 +193,8 @@ Result<std::unique_ptr<UpstreamClient>> UpstreamClient::Create(const UpstreamOpt
     impl->pin = *pin;
   }
   SSL_CTX* native = impl->ctx.native_handle();
-  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
-  std::string groups = tls::kGroups;  // the OpenSSL macro casts away const
-  if (SSL_CTX_set_cipher_list(native, tls::kTls12CipherList) != 1 ||
-      SSL_CTX_set_ciphersuites(native, tls::kTls13CipherSuites) != 1 ||
-      SSL_CTX_set1_groups_list(native, groups.data()) != 1) {
-    OpenSslReason();
-    return InternalError("cannot configure TLS for the upstream");
+  if (!tls::ApplyPolicy(native)) {
+    return InternalError("cannot configure TLS for the upstream: " + OpenSslReason());
   }
   if (!options.ca_pem.empty()) {
     EDS_RETURN_IF_ERROR(AddPemCertificates(native, options.ca_pem));

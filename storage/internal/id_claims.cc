@@ -30,8 +30,6 @@ void IdClaim::Release() {
 
 IdClaim IdClaims::Claim(std::vector<std::string> ids) {
   if (ids.empty()) return {};
-  std::sort(ids.begin(), ids.end());
-  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
   MutexLock lock(mu_);
   lock.Wait(released_, [&]() EDS_REQUIRES(mu_) {
     return std::none_of(ids.begin(), ids.end(),

@@ -38,7 +38,8 @@ class IdClaim {
 // wait for each other.
 class IdClaims {
  public:
-  // Claims every id in `ids` (hashed logical ids), waiting while another write holds any.
+  // Claims every id in `ids` (hashed logical ids; one may come twice), waiting while another
+  // write holds any.
   IdClaim Claim(std::vector<std::string> ids);
 
  private:

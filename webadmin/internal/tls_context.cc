@@ -48,20 +48,7 @@ Status CheckServerCertificate(const std::string& cert_path) {
 }
 
 Status ConfigureServerTls(SSL_CTX* ctx, const std::string& cert_path, const std::string& key_path) {
-  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1) {
-    return OpenSslFailure("cannot require TLS 1.2");
-  }
-  SSL_CTX_set_options(
-      ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-  if (SSL_CTX_set_cipher_list(ctx, tls::kTls12CipherList) != 1 ||
-      SSL_CTX_set_ciphersuites(ctx, tls::kTls13CipherSuites) != 1) {
-    return OpenSslFailure("cannot set the TLS cipher lists");
-  }
-  // The OpenSSL macro casts away const, so hand it a mutable copy.
-  std::string groups = tls::kGroups;
-  if (SSL_CTX_set1_groups_list(ctx, groups.data()) != 1) {
-    return OpenSslFailure("cannot set the TLS key exchange groups");
-  }
+  if (!tls::ApplyServerPolicy(ctx)) return OpenSslFailure("cannot configure TLS");
   // No passphrase: an encrypted key fails to load instead of prompting on a terminal.
   SSL_CTX_set_default_passwd_cb(ctx, [](char*, int, int, void*) { return 0; });
   if (SSL_CTX_use_certificate_chain_file(ctx, cert_path.c_str()) != 1) {

@@ -35,14 +35,7 @@ Result<std::unique_ptr<boost::asio::ssl::context>> MakeTlsServerContext(
   // Created from a handle we checked, so the Asio constructor cannot fail; it takes ownership.
   auto context = std::make_unique<boost::asio::ssl::context>(raw);
   SSL_CTX* ctx = context->native_handle();
-  SSL_CTX_set_options(
-      ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE);
-  // The groups macro casts away const, so hand it a mutable copy.
-  std::string groups = tls::kGroups;
-  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
-      SSL_CTX_set_cipher_list(ctx, tls::kTls12CipherList) != 1 ||
-      SSL_CTX_set_ciphersuites(ctx, tls::kTls13CipherSuites) != 1 ||
-      SSL_CTX_set1_groups_list(ctx, groups.data()) != 1) {
+  if (!tls::ApplyServerPolicy(ctx)) {
     return InternalError("cannot configure TLS: " + DrainOpenSslErrors());
   }
   if (SSL_CTX_use_certificate_chain_file(ctx, cert_path.c_str()) != 1) {
